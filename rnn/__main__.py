@@ -1,0 +1,7 @@
+"""`python -m rnn ...`: see rnn/cli.py."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,208 @@
+"""Speed benchmark: the engine against the seed's per-timestep loop, measured in the same process.
+
+The reference below is min-char-rnn's algorithm written out as the seed writes it (one-hot column
+vectors, a Python loop over time steps for forward and backward, np.clip and the Adagrad update per
+parameter, np.random.choice for sampling). Absolute chars/s drift on a shared machine, so each row
+interleaves reference and engine runs and reports the median of the per-pair ratios.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+
+import numpy as np
+
+from .corpus import load_builtin, make_corpus
+from .evaluate import evaluate_loss
+from .sample import sample
+from .threads import one_blas_thread
+from .train import TrainConfig, Trainer
+
+# ----------------------------------------------------------------------------- the seed, as written
+
+
+def seed_lossfun(Wxh, Whh, Why, bh, by, inputs, targets, hprev):
+    xs, hs, ys, ps = {}, {}, {}, {}
+    hs[-1] = np.copy(hprev)
+    loss = 0
+    vocab_size = Wxh.shape[1]
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((vocab_size, 1))
+        xs[t][inputs[t]] = 1
+        hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
+        ys[t] = np.dot(Why, hs[t]) + by
+        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))
+        loss += -np.log(ps[t][targets[t], 0])
+    dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
+    dbh, dby = np.zeros_like(bh), np.zeros_like(by)
+    dhnext = np.zeros_like(hs[0])
+    for t in reversed(range(len(inputs))):
+        dy = np.copy(ps[t])
+        dy[targets[t]] -= 1
+        dWhy += np.dot(dy, hs[t].T)
+        dby += dy
+        dh = np.dot(Why.T, dy) + dhnext
+        dhraw = (1 - hs[t] * hs[t]) * dh
+        dbh += dhraw
+        dWxh += np.dot(dhraw, xs[t].T)
+        dWhh += np.dot(dhraw, hs[t - 1].T)
+        dhnext = np.dot(Whh.T, dhraw)
+    for dparam in [dWxh, dWhh, dWhy, dbh, dby]:
+        np.clip(dparam, -5, 5, out=dparam)
+    return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
+
+
+class SeedTrainer:
+    """min-char-rnn's main loop (without its printing), one stream, float64."""
+
+    def __init__(self, data: np.ndarray, vocab_size: int, hidden_size: int, seq_length: int = 25,
+                 learning_rate: float = 0.1, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        H, V = hidden_size, vocab_size
+        self.Wxh = rng.standard_normal((H, V)) * 0.01
+        self.Whh = rng.standard_normal((H, H)) * 0.01
+        self.Why = rng.standard_normal((V, H)) * 0.01
+        self.bh, self.by = np.zeros((H, 1)), np.zeros((V, 1))
+        self.mem = [np.zeros_like(p) for p in self.params]
+        self.data, self.seq_length, self.lr = data, seq_length, learning_rate
+        self.p, self.hprev, self.chars = 0, np.zeros((H, 1)), 0
+
+    @property
+    def params(self):
+        return [self.Wxh, self.Whh, self.Why, self.bh, self.by]
+
+    def step(self):
+        T = self.seq_length
+        if self.p + T + 1 >= len(self.data):
+            self.hprev = np.zeros_like(self.hprev)
+            self.p = 0
+        inputs = self.data[self.p:self.p + T]
+        targets = self.data[self.p + 1:self.p + T + 1]
+        loss, *grads, self.hprev = seed_lossfun(*self.params, inputs, targets, self.hprev)
+        for param, dparam, mem in zip(self.params, grads, self.mem, strict=True):
+            mem += dparam * dparam
+            param += -self.lr * dparam / np.sqrt(mem + 1e-8)  # adagrad update
+        self.p += T
+        self.chars += T
+        return loss
+
+    def as_engine_params(self):
+        return {"Wxh": self.Wxh, "Whh": self.Whh, "Why": self.Why, "bh": self.bh.ravel(), "by": self.by.ravel()}
+
+
+def seed_sample(Wxh, Whh, Why, bh, by, h, seed_ix, n, rng):
+    vocab_size = Wxh.shape[1]
+    x = np.zeros((vocab_size, 1))
+    x[seed_ix] = 1
+    ixes = []
+    for _ in range(n):
+        h = np.tanh(np.dot(Wxh, x) + np.dot(Whh, h) + bh)
+        y = np.dot(Why, h) + by
+        p = np.exp(y) / np.sum(np.exp(y))
+        ix = rng.choice(range(vocab_size), p=p.ravel())
+        x = np.zeros((vocab_size, 1))
+        x[ix] = 1
+        ixes.append(ix)
+    return ixes
+
+
+# ----------------------------------------------------------------------------- measurement
+
+
+def bench_text(vocab_size: int = 65, n_chars: int = 200_000) -> str:
+    """English prose from the Python docs, reduced to its `vocab_size - 1` commonest characters + '?'."""
+    text = load_builtin("python-docs")[:n_chars]
+    keep = {c for c, _ in Counter(text).most_common(vocab_size - 1)}
+    return "".join(c if c in keep else "?" for c in text)
+
+
+def _rate(fn, chars_per_call: int, seconds: float) -> float:
+    fn()  # warm-up
+    n, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= seconds:
+            return n * chars_per_call / dt
+
+
+def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: float, repeats: int) -> dict:
+    corpus = make_corpus(text, "bench", val_fraction=0)
+    ref = SeedTrainer(corpus.train, corpus.vocab.size, hidden)
+    eng = Trainer(corpus, TrainConfig(hidden_size=hidden, batch_size=batch, dtype=dtype, eval_every=0))
+    ref_rates, eng_rates = [], []
+    with one_blas_thread():
+        for _ in range(repeats):
+            ref_rates.append(_rate(ref.step, 25, seconds))
+            eng_rates.append(_rate(lambda: eng.step(1), 25 * batch, seconds))
+    ratios = [e / r for e, r in zip(eng_rates, ref_rates, strict=True)]
+    return {"what": "train", "hidden": hidden, "batch": batch, "dtype": dtype,
+            "ref_chars_per_sec": statistics.median(ref_rates), "chars_per_sec": statistics.median(eng_rates),
+            "ratio": statistics.median(ratios)}
+
+
+def bench_sampling(hidden: int, text: str, seconds: float, repeats: int, length: int = 200) -> dict:
+    corpus = make_corpus(text, "bench", val_fraction=0)
+    ref = SeedTrainer(corpus.train, corpus.vocab.size, hidden)
+    for _ in range(50):
+        ref.step()
+    params = ref.as_engine_params()
+    rng = np.random.default_rng(0)
+    h0 = np.zeros((hidden, 1))
+    ref_rates, eng_rates = [], []
+    with one_blas_thread():
+        for _ in range(repeats):
+            ref_rates.append(_rate(lambda: seed_sample(*ref.params, h0, 0, length, rng), length, seconds))
+            eng_rates.append(_rate(lambda: sample(params, corpus.vocab, length, seed=1), length, seconds))
+    ratios = [e / r for e, r in zip(eng_rates, ref_rates, strict=True)]
+    return {"what": "sample", "hidden": hidden, "batch": 1, "dtype": "float64",
+            "ref_chars_per_sec": statistics.median(ref_rates), "chars_per_sec": statistics.median(eng_rates),
+            "ratio": statistics.median(ratios)}
+
+
+def run_benchmark(hiddens=(100, 512), batches=(1, 32), dtypes=("float64", "float32"), seconds: float = 0.5,
+                  repeats: int = 3, vocab_size: int = 65, progress=None) -> list[dict]:
+    text = bench_text(vocab_size)
+    rows = []
+    for hidden in hiddens:
+        for batch in batches:
+            for dtype in dtypes:
+                rows.append(bench_training(hidden, batch, dtype, text, seconds, repeats))
+                if progress:
+                    progress(rows[-1])
+    rows.append(bench_sampling(100, text, seconds, repeats))
+    if progress:
+        progress(rows[-1])
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    lines = ["| what | H | B | dtype | reference chars/s | engine chars/s | ratio (median) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['what']} | {r['hidden']} | {r['batch']} | {r['dtype']} | {r['ref_chars_per_sec']:,.0f} "
+                     f"| {r['chars_per_sec']:,.0f} | {r['ratio']:.1f}x |")
+    return "\n".join(lines)
+
+
+def race(seconds: float = 30.0, builtin: str = "python-docs") -> dict:
+    """Train the seed loop and the engine (defaults) for the same wall time; compare validation loss."""
+    corpus = make_corpus(load_builtin(builtin), builtin)
+    out = {"seconds": seconds, "corpus": builtin}
+    with one_blas_thread():
+        ref = SeedTrainer(corpus.train, corpus.vocab.size, 100)
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            ref.step()
+        out["reference_chars"] = ref.chars
+        out["reference_val_loss"] = evaluate_loss(ref.as_engine_params(), corpus.val, h0=ref.hprev.ravel())
+    eng = Trainer(corpus, TrainConfig(eval_every=0))
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        eng.train_for(min(0.5, seconds - (time.perf_counter() - t0)))
+    out["engine_chars"] = eng.chars_trained
+    out["engine_val_loss"] = eng.evaluate()
+    return out

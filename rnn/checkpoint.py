@@ -1,0 +1,187 @@
+"""Checkpoints: one .npz holding everything a Trainer needs to resume bit for bit.
+
+Only plain numeric arrays are stored; text (config, vocabulary, corpus, histories) goes in as UTF-8
+bytes. Loading uses allow_pickle=False, so a file can never run code, and every field is checked
+before use, so a truncated, foreign or hostile file gets a CheckpointError with a readable message.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from .corpus import Corpus, CorpusError, validate_text
+from .model import PARAM_NAMES, param_shapes
+from .train import DTYPES, HISTORY_KEYS, TrainConfig, Trainer
+from .vocab import Vocab
+
+FORMAT = "rnn-lab-checkpoint"
+VERSION = 1
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_MEMBERS = 200
+MAX_UNPACKED_BYTES = 2 * 1024**3
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable RNN Lab checkpoint; the message says why."""
+
+
+def _text_array(s: str) -> np.ndarray:
+    return np.frombuffer(s.encode("utf-8"), dtype=np.uint8)
+
+
+def _array_text(a: np.ndarray) -> str:
+    if a.dtype != np.uint8 or a.ndim != 1:
+        raise CheckpointError("a text field is not stored as bytes")
+    return a.tobytes().decode("utf-8")
+
+
+def save_checkpoint(trainer: Trainer, file) -> None:
+    """Write the trainer's full state to a path or a binary file object."""
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": json.loads(trainer.config.to_json()),
+        "corpus_name": trainer.corpus.name,
+        "train_chars": int(len(trainer.corpus.train)),
+        "notice": trainer.corpus.notice,
+        "vocab": trainer.vocab.to_json(),
+        "iteration": trainer.iteration,
+        "epoch": trainer.epoch,
+        "pointer": trainer.pointer,
+        "chars_trained": trainer.chars_trained,
+        "seconds": trainer.seconds,
+        "status": trainer.status,
+        "message": trainer.message,
+        "first_loss": trainer.first_loss,
+        "smooth_loss": trainer.smooth_loss,
+        "rng": trainer.rng.bit_generator.state,
+        "val_history": trainer.val_history,
+        "samples": trainer.samples,
+        "optimizer": trainer.optimizer.name,
+    }
+    arrays = {
+        "meta": _text_array(json.dumps(meta)),
+        "corpus_text": _text_array(trainer.corpus.text),
+        "h": trainer.h,
+    }
+    arrays.update({f"param/{k}": v for k, v in trainer.params.items()})
+    arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state_dict().items()})
+    for k in HISTORY_KEYS:
+        dtype = bool if k == "clipped" else np.float64
+        arrays[f"hist/{k}"] = np.asarray(trainer.history[k], dtype=dtype)
+    np.savez_compressed(file, **arrays)
+
+
+def checkpoint_bytes(trainer: Trainer) -> bytes:
+    buf = io.BytesIO()
+    save_checkpoint(trainer, buf)
+    return buf.getvalue()
+
+
+def _check_zip(source) -> None:
+    """Refuse zip bombs and oversized files before numpy reads any member."""
+    try:
+        with zipfile.ZipFile(source) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise CheckpointError(f"not a checkpoint (.npz) file, or it is truncated: {exc}") from None
+    if len(infos) > MAX_MEMBERS:
+        raise CheckpointError(f"the file holds {len(infos)} entries, more than a checkpoint ever has")
+    if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+        raise CheckpointError("the file unpacks to more than 2 GiB; refusing to load it")
+
+
+def load_checkpoint(file) -> Trainer:
+    """Rebuild a Trainer from a path, bytes or a binary file object. Raises CheckpointError."""
+    if isinstance(file, (bytes, bytearray)):
+        file = io.BytesIO(file)
+    if hasattr(file, "seek"):
+        file.seek(0, io.SEEK_END)
+        if file.tell() > MAX_FILE_BYTES:
+            raise CheckpointError("the file is larger than 512 MiB; that is not a checkpoint of this app")
+        file.seek(0)
+    _check_zip(file)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            data = {k: npz[k] for k in npz.files}
+    except ValueError as exc:  # object arrays need pickle: refused
+        raise CheckpointError(f"the file holds data that would need pickle to load, which is refused ({exc})") from None
+    except Exception as exc:  # corrupt member, bad header, ...
+        raise CheckpointError(f"the checkpoint is damaged: {type(exc).__name__}: {exc}") from None
+    try:
+        return _build_trainer(data)
+    except CheckpointError:
+        raise
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError, CorpusError) as exc:
+        raise CheckpointError(f"the checkpoint is incomplete or inconsistent: {type(exc).__name__}: {exc}") from None
+
+
+def _require(data, key, shape=None, dtypes=None):
+    if key not in data:
+        raise CheckpointError(f"the checkpoint has no {key!r} entry")
+    a = data[key]
+    if shape is not None and a.shape != tuple(shape):
+        raise CheckpointError(f"{key!r} has shape {a.shape}, expected {tuple(shape)}")
+    if dtypes is not None and a.dtype not in dtypes:
+        raise CheckpointError(f"{key!r} has dtype {a.dtype}, expected {', '.join(str(np.dtype(d)) for d in dtypes)}")
+    return a
+
+
+def _build_trainer(data) -> Trainer:
+    meta = json.loads(_array_text(_require(data, "meta")))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError("this .npz file is not an RNN Lab checkpoint")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"checkpoint version {meta.get('version')!r} is not supported (this app reads {VERSION})")
+    config = TrainConfig.from_dict(meta["config"]).validate()
+    text = validate_text(_array_text(_require(data, "corpus_text")), config.seq_length)
+    vocab = Vocab.from_json(meta["vocab"])
+    if vocab != Vocab.from_text(text):
+        raise CheckpointError("the stored vocabulary does not match the stored corpus")
+    ids = vocab.encode(text)
+    cut = int(meta["train_chars"])
+    if not 0 < cut <= len(ids):
+        raise CheckpointError("the stored train/validation split is out of range")
+    corpus = Corpus(name=str(meta["corpus_name"]), text=text, vocab=vocab, train=ids[:cut],
+                    val=ids[cut:] if cut < len(ids) else None, notice=str(meta.get("notice", "")))
+
+    trainer = Trainer(corpus, config)
+    dtype = DTYPES[config.dtype]
+    for k, shape in param_shapes(vocab.size, config.hidden_size).items():
+        trainer.params[k][...] = _require(data, f"param/{k}", shape, (dtype,))
+    opt_state = {k[4:]: v for k, v in data.items() if k.startswith("opt/")}
+    if meta.get("optimizer") != trainer.optimizer.name:
+        raise CheckpointError("the stored optimizer does not match the stored config")
+    trainer.optimizer.load_state_dict(opt_state)
+    trainer.h = _require(data, "h", (config.batch_size, config.hidden_size), (dtype,)).copy()
+    if not all(np.isfinite(trainer.params[k]).all() for k in PARAM_NAMES):
+        raise CheckpointError("the stored parameters contain NaN or infinity")
+
+    trainer.iteration = int(meta["iteration"])
+    trainer.epoch = int(meta["epoch"])
+    trainer.pointer = int(meta["pointer"])
+    if not 0 <= trainer.pointer <= trainer.segment:
+        raise CheckpointError("the stored data pointer is outside the corpus")
+    trainer.chars_trained = int(meta["chars_trained"])
+    trainer.seconds = float(meta["seconds"])
+    trainer.status = str(meta["status"]) if meta["status"] in ("ready", "diverged") else "ready"
+    trainer.message = str(meta["message"])
+    trainer.first_loss = None if meta["first_loss"] is None else float(meta["first_loss"])
+    trainer.smooth_loss = float(meta["smooth_loss"])
+    trainer.rng.bit_generator.state = meta["rng"]
+    trainer.val_history = [(int(i), float(v)) for i, v in meta["val_history"]]
+    trainer.samples = [(int(i), str(s)) for i, s in meta["samples"]]
+    n = None
+    for k in HISTORY_KEYS:
+        a = _require(data, f"hist/{k}")
+        if a.ndim != 1 or (n is not None and len(a) != n):
+            raise CheckpointError("the stored histories have inconsistent lengths")
+        n = len(a)
+        trainer.history[k] = [bool(x) for x in a] if k == "clipped" else [float(x) for x in a]
+    return trainer

@@ -1,0 +1,130 @@
+"""`python -m rnn train`: train on a file or a built-in corpus, print progress, optionally save."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from ..checkpoint import load_checkpoint, save_checkpoint
+from ..corpus import BUILTINS, DEFAULT_BUILTIN, decode_bytes, load_builtin, make_corpus
+from ..train import TrainConfig, Trainer
+
+
+def add_parser(sub):
+    p = sub.add_parser("train", help="train the RNN", description="Train the character-level RNN.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--corpus", metavar="FILE", help="UTF-8 text file to train on")
+    src.add_argument("--builtin", choices=list(BUILTINS), help=f"built-in corpus (default {DEFAULT_BUILTIN})")
+    src.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (exact resume)")
+    d = TrainConfig()
+    p.add_argument("--hidden", type=int, default=d.hidden_size, help="hidden units (default %(default)s)")
+    p.add_argument("--seq-length", type=int, default=d.seq_length, help="BPTT steps (default %(default)s)")
+    p.add_argument("--lr", type=float, default=d.learning_rate, help="learning rate (default %(default)s)")
+    p.add_argument("--batch", type=int, default=d.batch_size, help="parallel streams (default %(default)s)")
+    p.add_argument("--optimizer", default=d.optimizer, choices=["adagrad", "sgd", "rmsprop", "adam"])
+    p.add_argument("--clip", type=float, default=d.clip, help="element-wise gradient clip, 0 = off")
+    p.add_argument("--dtype", default=d.dtype, choices=["float64", "float32"])
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--val-fraction", type=float, default=0.1, help="last fraction held out (default 0.1)")
+    p.add_argument("--eval-every", type=int, default=d.eval_every, help="validation every N steps (0: end only)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="number of training steps")
+    budget.add_argument("--seconds", type=float, help="train for this many seconds")
+    p.add_argument("--out", metavar="CKPT", help="save a checkpoint (.npz) at the end")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object as the last line")
+    p.set_defaults(run=run)
+
+
+def build_trainer(args) -> Trainer:
+    if args.resume:
+        return load_checkpoint(args.resume)
+    if args.corpus:
+        with open(args.corpus, "rb") as f:
+            text, name = decode_bytes(f.read()), args.corpus
+    else:
+        name = args.builtin or DEFAULT_BUILTIN
+        text = load_builtin(name)
+    config = TrainConfig(hidden_size=args.hidden, seq_length=args.seq_length, learning_rate=args.lr,
+                         batch_size=args.batch, optimizer=args.optimizer, clip=args.clip, dtype=args.dtype,
+                         seed=args.seed, eval_every=max(0, args.eval_every))
+    config.validate()
+    corpus = make_corpus(text, name, seq_length=args.seq_length, val_fraction=args.val_fraction)
+    return Trainer(corpus, config)
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: float, unit: str):
+        self.total, self.unit, self.enabled = total, unit, sys.stderr.isatty()
+        self.last = 0.0
+
+    def update(self, done: float, trainer: Trainer, force: bool = False):
+        now = time.perf_counter()
+        if not self.enabled or (not force and now - self.last < 0.2):
+            return
+        self.last = now
+        frac = min(1.0, done / self.total) if self.total else 1.0
+        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+        sys.stderr.write(f"\r[{bar}] {frac:4.0%} it {trainer.iteration}  loss {trainer.smooth_loss:.3f}"
+                         f"  {trainer.chars_per_sec:,.0f} chars/s ")
+        sys.stderr.flush()
+
+    def close(self):
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def run(args) -> int:
+    if args.steps is not None and args.steps < 0:
+        raise ValueError("--steps must be >= 0")
+    if args.seconds is not None and args.seconds < 0:
+        raise ValueError("--seconds must be >= 0")
+    trainer = build_trainer(args)
+    steps = args.steps if args.steps is not None else (None if args.seconds is not None else 1000)
+    start_iter, start_chars, start_secs = trainer.iteration, trainer.chars_trained, trainer.seconds
+    progress = Progress(steps if steps is not None else args.seconds, "steps" if steps is not None else "s")
+    t0 = time.perf_counter()
+    if steps is not None:
+        while trainer.iteration - start_iter < steps and trainer.status != "diverged":
+            trainer.step(min(100, steps - (trainer.iteration - start_iter)))
+            progress.update(trainer.iteration - start_iter, trainer)
+    else:
+        while time.perf_counter() - t0 < args.seconds and trainer.status != "diverged":
+            trainer.train_for(min(0.2, args.seconds - (time.perf_counter() - t0)))
+            progress.update(time.perf_counter() - t0, trainer)
+    progress.update(progress.total, trainer, force=True)
+    progress.close()
+    val = trainer.evaluate()
+    if trainer.status == "diverged":
+        print(trainer.message, file=sys.stderr)
+    if args.out:
+        save_checkpoint(trainer, args.out)
+    recent = trainer.history["loss"][-100:]
+    summary = {
+        "iterations": trainer.iteration,
+        "new_iterations": trainer.iteration - start_iter,
+        "chars_trained": trainer.chars_trained - start_chars,
+        "seconds": round(trainer.seconds - start_secs, 4),
+        "wall_seconds": round(time.perf_counter() - t0, 4),
+        "chars_per_sec": round((trainer.chars_trained - start_chars) / max(trainer.seconds - start_secs, 1e-9), 1),
+        "train_loss": sum(recent) / len(recent) if recent else None,
+        "smooth_loss": trainer.smooth_loss,
+        "val_loss": val,
+        "status": trainer.status,
+        "corpus": trainer.corpus.name,
+        "vocab_size": trainer.vocab.size,
+        "config": json.loads(trainer.config.to_json()),
+        "checkpoint": args.out,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        val_txt = f"{val:.4f}" if val is not None else "n/a (no validation split)"
+        print(f"{summary['iterations']} iterations, {summary['chars_trained']:,} chars in {summary['seconds']:.1f}s "
+              f"({summary['chars_per_sec']:,.0f} chars/s); train loss {summary['train_loss']:.4f}, "
+              f"val loss {val_txt} nats/char")
+        if args.out:
+            print(f"saved {args.out}")
+    return 1 if trainer.status == "diverged" else 0

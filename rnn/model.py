@@ -1,0 +1,157 @@
+"""The vanilla character-level RNN of min-char-rnn, vectorized over time and over B parallel streams.
+
+Equations (one stream, one time step), exactly the seed's:
+
+    h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)     hidden state   (x_t is a one-hot column)
+    y_t = Why h_t + by                          logits
+    p_t = softmax(y_t)                          next-character probabilities
+    loss = -sum_t log p_t[target_t]             cross-entropy in nats, summed
+
+What is vectorized (and why it is the same maths):
+  * Wxh x_t with a one-hot x_t is just column x_t of Wxh, so all inputs are a row gather.
+  * y_t, p_t and the loss do not feed back into the recurrence, so they are computed for all
+    T*B positions with one matrix product after the loop.
+  * Only h_t depends on h_{t-1}; that loop (and its mirror in backprop) stays in Python.
+Arrays are time-major inside, (T, B, H), so each step reads a contiguous (B, H) block.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
+LOGIT_FLOOR = -80.0  # exp(-80) ~ 1e-35: keeps float32 away from slow denormals, changes nothing visible
+
+
+def init_params(vocab_size: int, hidden_size: int, seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray]:
+    """Weights ~ N(0, 0.01^2) and zero biases, as the seed initialises them."""
+    rng = np.random.default_rng(seed)
+    V, H = int(vocab_size), int(hidden_size)
+    params = {
+        "Wxh": rng.standard_normal((H, V)) * 0.01,  # input to hidden
+        "Whh": rng.standard_normal((H, H)) * 0.01,  # hidden to hidden
+        "Why": rng.standard_normal((V, H)) * 0.01,  # hidden to output
+        "bh": np.zeros(H),  # hidden bias
+        "by": np.zeros(V),  # output bias
+    }
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def param_shapes(vocab_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+    V, H = vocab_size, hidden_size
+    return {"Wxh": (H, V), "Whh": (H, H), "Why": (V, H), "bh": (H,), "by": (V,)}
+
+
+def _as_batch(inputs, h_prev, params):
+    """Accept (T,) or (B, T) ids and (H,) or (B, H) state; return (B, T) ids and a (B, H) state."""
+    inputs = np.asarray(inputs)
+    if inputs.ndim == 1:
+        inputs = inputs[None, :]
+    B = inputs.shape[0]
+    H = params["Whh"].shape[0]
+    dtype = params["Whh"].dtype
+    if h_prev is None:
+        h_prev = np.zeros((B, H), dtype)
+    h_prev = np.asarray(h_prev, dtype)
+    if h_prev.ndim == 1:
+        h_prev = np.broadcast_to(h_prev, (B, H))
+    return inputs, h_prev
+
+
+def _recurrence(params, inputs, h_prev):
+    """Run h_t = tanh(Wxh x_t + Whh h_{t-1} + bh) over time. Returns time-major hs (T, B, H)."""
+    Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
+    B, T = inputs.shape
+    # Wxh x_t + bh for every step at once: gather the columns of Wxh picked by the one-hot inputs.
+    hs = Wxh.T[inputs.T]  # (T, B, H), a fresh array we overwrite in place
+    hs += bh
+    WhhT = np.ascontiguousarray(Whh.T)
+    h = h_prev
+    tmp = np.empty_like(hs[0])
+    for t in range(T):
+        np.dot(h, WhhT, out=tmp)  # Whh h_{t-1}
+        hs[t] += tmp
+        np.tanh(hs[t], out=hs[t])  # h_t
+        h = hs[t]
+    return hs
+
+
+def _softmax_rows(logits):
+    """Numerically safe softmax over the last axis, in place."""
+    logits -= logits.max(axis=-1, keepdims=True)
+    np.maximum(logits, LOGIT_FLOOR, out=logits)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=-1, keepdims=True)
+    return logits
+
+
+class Forward(NamedTuple):
+    hs: np.ndarray  # (B, T, H) hidden state after each input character
+    probs: np.ndarray  # (B, T, V) distribution over the next character
+    h_last: np.ndarray  # (B, H) state to carry into the next chunk
+
+
+def forward(params, inputs, h_prev=None, temperature: float = 1.0) -> Forward:
+    """Every hidden state and every next-character distribution for `inputs` of shape (B, T)."""
+    inputs, h_prev = _as_batch(inputs, h_prev, params)
+    hs = _recurrence(params, inputs, h_prev)  # (T, B, H)
+    T, B, H = hs.shape
+    logits = hs.reshape(T * B, H) @ params["Why"].T + params["by"]  # y_t = Why h_t + by, all steps
+    if temperature != 1.0:
+        logits /= temperature
+    probs = _softmax_rows(logits).reshape(T, B, -1)
+    return Forward(hs.transpose(1, 0, 2), probs.transpose(1, 0, 2), hs[-1].copy())
+
+
+def loss_and_grads(params, inputs, targets, h_prev, grads_out=None):
+    """Summed cross-entropy (nats) over all B*T positions, its gradients (unclipped), and the last state.
+
+    inputs, targets: int arrays (B, T) (or (T,) for one stream); h_prev: (B, H) (or (H,)).
+    With B = 1 this is the seed's lossFun; with B > 1 it is the sum over independent streams.
+    grads_out: optional dict of preallocated arrays to write the gradients into (saves allocations;
+    the Trainer passes views of one flat buffer so clipping and the optimizer are single array ops).
+    """
+    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
+    inputs, h_prev = _as_batch(inputs, h_prev, params)
+    targets = np.asarray(targets).reshape(inputs.shape)
+    B, T = inputs.shape
+    H, V = Wxh.shape
+
+    # ---- forward pass
+    hs = _recurrence(params, inputs, h_prev)  # (T, B, H)
+    hs_flat = hs.reshape(T * B, H)
+    probs = hs_flat @ Why.T  # y_t = Why h_t + by  ...
+    probs += params["by"]
+    _softmax_rows(probs)  # ... p_t = softmax(y_t)
+    tgt = targets.T.reshape(-1)  # time-major, matching hs_flat rows
+    rows = np.arange(T * B)
+    loss = -np.log(probs[rows, tgt]).sum()  # softmax (cross-entropy loss)
+
+    # ---- backward pass
+    dy = probs  # dL/dy_t = p_t - onehot(target_t), reusing the probs buffer
+    dy[rows, tgt] -= 1
+    g = grads_out if grads_out is not None else {
+        "Wxh": np.empty_like(Wxh), "Whh": np.empty_like(Whh), "Why": np.empty_like(Why),
+        "bh": np.empty_like(params["bh"]), "by": np.empty_like(params["by"])}
+    np.matmul(dy.T, hs_flat, out=g["Why"])  # dWhy = sum_t dy_t h_t^T
+    np.sum(dy, axis=0, out=g["by"])  # dby = sum_t dy_t
+    dh_out = (dy @ Why).reshape(T, B, H)  # gradient reaching h_t from y_t, every step at once
+    dtanh = 1 - hs * hs  # tanh'(.) = 1 - h_t^2, every step at once
+    dh_next = np.zeros((B, H), hs.dtype)
+    for t in reversed(range(T)):
+        draw = dh_out[t]  # becomes dL/d(pre-activation) in place
+        draw += dh_next  # backprop into h_t: from y_t and from h_{t+1}
+        draw *= dtanh[t]  # backprop through tanh
+        dh_next = draw @ Whh  # on to h_{t-1}
+    draw_flat = dh_out.reshape(T * B, H)
+    h_before = np.concatenate([h_prev[None], hs[:-1]]).reshape(T * B, H)  # h_{t-1} for each step
+    np.matmul(draw_flat.T, h_before, out=g["Whh"])  # dWhh = sum_t draw_t h_{t-1}^T
+    np.sum(draw_flat, axis=0, out=g["bh"])  # dbh = sum_t draw_t
+    # dWxh = sum_t draw_t x_t^T: column x_t of Wxh received draw_t. Scatter-add with one matrix
+    # product against the one-hot inputs (the xs[t] of the seed).
+    onehot = np.zeros((T * B, V), hs.dtype)
+    onehot[rows, inputs.T.reshape(-1)] = 1
+    np.matmul(draw_flat.T, onehot, out=g["Wxh"])
+    return float(loss), g, hs[-1].copy()

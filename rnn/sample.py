@@ -1,0 +1,101 @@
+"""Generating text from the RNN: temperature, greedy, top-k, prime text, reproducible with a seed.
+
+Temperature semantics (documented, never a crash):
+  * temperature > 0 divides the logits before the softmax (< 1 sharper, > 1 flatter);
+  * temperature == 0 means greedy: always the most likely character (the limit T -> 0);
+  * temperature < 0, NaN or inf raises ValueError.
+Several samples (for example one per temperature) run as parallel streams of one recurrence.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .model import forward
+from .vocab import Vocab
+
+
+def check_temperature(temperature: float) -> float:
+    t = float(temperature)
+    if not math.isfinite(t) or t < 0:
+        raise ValueError(f"temperature must be a finite number >= 0 (0 means greedy), got {temperature!r}")
+    return t
+
+
+def check_prime(vocab: Vocab, prime: str) -> None:
+    missing = vocab.unknown(prime)
+    if missing:
+        shown = ", ".join(repr(c) for c in missing[:5])
+        raise ValueError(
+            f"the prime text has characters the model has never seen: {shown}. "
+            "Remove them or train on a corpus that contains them."
+        )
+
+
+def next_char_probs(logits: np.ndarray, temperature: float, top_k: int | None = None) -> np.ndarray:
+    """Softmax of logits (..., V) at a temperature, keeping only the top_k largest. Greedy at T=0."""
+    logits = np.array(logits, dtype=np.float64)
+    if top_k is not None and 0 < top_k < logits.shape[-1]:
+        kth = np.partition(logits, -top_k, axis=-1)[..., -top_k, None]
+        logits = np.where(logits < kth, -np.inf, logits)
+    if temperature == 0:  # one-hot on the argmax
+        out = np.zeros_like(logits)
+        np.put_along_axis(out, logits.argmax(axis=-1)[..., None], 1.0, axis=-1)
+        return out
+    z = logits / temperature
+    z -= z.max(axis=-1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def warm_state(params, vocab: Vocab, prime: str, h=None):
+    """Feed the prime text through the RNN; return the last hidden state (H,) and the logits that follow."""
+    H = params["Whh"].shape[0]
+    h = np.zeros(H, params["Whh"].dtype) if h is None else np.asarray(h, params["Whh"].dtype)
+    if prime:
+        check_prime(vocab, prime)
+        out = forward(params, vocab.encode(prime)[None, :], h[None, :])
+        h = out.h_last[0]
+    logits = params["Why"] @ h + params["by"]
+    return h, logits
+
+
+def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | None = None,
+                prime: str = "", seed: int | None = 0, h=None) -> list[str]:
+    """One continuation of `prime` per temperature, each `length` characters (prime not included).
+
+    `h` (H,) is the state to start from (zeros by default); a trainer passes its carried state.
+    """
+    temps = [check_temperature(t) for t in temperatures]
+    if length < 0:
+        raise ValueError("length must be >= 0")
+    if top_k is not None and top_k < 1:
+        raise ValueError("top_k must be >= 1 (or None for no limit)")
+    rng = np.random.default_rng(seed)
+    Wxh_rows = np.ascontiguousarray(params["Wxh"].T)  # row x is Wxh x for one-hot x
+    WhhT, WhyT, bh, by = params["Whh"].T, params["Why"].T, params["bh"], params["by"]
+    h0, logits0 = warm_state(params, vocab, prime, h)
+    S = len(temps)
+    h = np.tile(h0, (S, 1))
+    logits = np.tile(logits0, (S, 1))
+    greedy = np.array([t == 0 for t in temps])
+    inv_t = np.array([1.0 / t if t > 0 else 1.0 for t in temps])[:, None]
+    out = np.empty((S, length), dtype=np.int64)
+    for i in range(length):
+        p = next_char_probs(logits * inv_t, 1.0, top_k)  # p_t = softmax(y_t / temperature)
+        cdf = np.cumsum(p, axis=1)
+        u = rng.random(S)[:, None] * cdf[:, -1:]
+        ix = (cdf < u).sum(axis=1)  # inverse-CDF draw from p
+        ix = np.where(greedy, logits.argmax(axis=1), np.minimum(ix, p.shape[1] - 1))
+        out[:, i] = ix
+        h = np.tanh(Wxh_rows[ix] + h @ WhhT + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+        logits = h @ WhyT + by  # y_t = Why h_t + by
+    return [vocab.decode(row) for row in out]
+
+
+def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, top_k: int | None = None,
+           prime: str = "", seed: int | None = 0, h=None) -> str:
+    """`length` characters continuing `prime` (not included in the result), starting from state `h`."""
+    return sample_many(params, vocab, length, [temperature], top_k=top_k, prime=prime, seed=seed, h=h)[0]
