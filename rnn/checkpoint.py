@@ -61,6 +61,7 @@ def save_checkpoint(trainer: Trainer, file) -> None:
         "rng": trainer.rng.bit_generator.state,
         "val_history": trainer.val_history,
         "samples": trainer.samples,
+        "health_history": trainer.health_history,
         "optimizer": trainer.optimizer.name,
     }
     arrays = {
@@ -177,6 +178,10 @@ def _build_trainer(data) -> Trainer:
     trainer.rng.bit_generator.state = meta["rng"]
     trainer.val_history = [(int(i), float(v)) for i, v in meta["val_history"]]
     trainer.samples = [(int(i), str(s)) for i, s in meta["samples"]]
+    health = meta.get("health_history", [])  # absent in checkpoints made before it existed
+    if not isinstance(health, list) or not all(isinstance(d, dict) for d in health):
+        raise CheckpointError("the stored training-health history is malformed")
+    trainer.health_history = [{str(k): int(v) if k == "iteration" else float(v) for k, v in d.items()} for d in health]
     n = None
     for k in HISTORY_KEYS:
         a = _require(data, f"hist/{k}")

@@ -40,6 +40,7 @@ class TrainConfig:
     eval_max_chars: int = 50_000  # cap on validation characters scored per evaluation
     sample_every: int = 0  # iterations between stored samples (0: never)
     sample_length: int = 200
+    health_every: int = 50  # iterations between training-health records (spectral radius, saturation; 0: never)
     divergence_factor: float = 3.0  # stop when loss > factor * first loss (char-rnn uses 3)
 
     def validate(self) -> TrainConfig:
@@ -102,6 +103,7 @@ class Trainer:
         self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
         self.val_history: list[tuple[int, float]] = []  # (iteration, nats/char)
         self.samples: list[tuple[int, str]] = []  # (iteration, text)
+        self.health_history: list[dict] = []  # see _record_health
         self._setup_streams()
         self.h = np.zeros((cfg.batch_size, cfg.hidden_size), DTYPES[cfg.dtype])
         self.pointer = 0
@@ -178,6 +180,7 @@ class Trainer:
         cfg = self.config
         t0 = time.perf_counter()
         inputs, targets = self._next_batch()
+        h_prev = self.h
         loss, _, h_last = loss_and_grads(self.params, inputs, targets, self.h, grads_out=self.grads)
         per_char = loss / inputs.size
         if self.first_loss is None:
@@ -211,7 +214,25 @@ class Trainer:
             self.evaluate()
         if cfg.sample_every and self.iteration % cfg.sample_every == 0:
             self.record_sample()
+        if cfg.health_every and self.iteration % cfg.health_every == 0:
+            self._record_health(inputs, h_prev)
         return True
+
+    def _record_health(self, inputs, h_prev):
+        """Spectral radius of Whh and saturated-unit share (re-reading this step's chunk with the updated
+        weights: one extra forward pass every health_every steps), with the recent grad norm and clip rate."""
+        from .insight.health import health_snapshot
+
+        snap = health_snapshot(self.params, inputs, h_prev)
+        window = self.config.health_every
+        norms = self.history["grad_norm"][-window:]
+        self.health_history.append({
+            "iteration": self.iteration,
+            "spectral_radius": snap["spectral_radius"],
+            "saturated_share": snap["saturated_share"],
+            "grad_norm": float(np.mean(norms)),
+            "clip_rate": self.clip_rate(window),
+        })
 
     def resume(self):
         """Clear a divergence stop so training can continue (for example after lowering the LR)."""
