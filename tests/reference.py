@@ -38,3 +38,43 @@ def seed_loss_fun(params, inputs, targets, hprev):
         dhnext = np.dot(Whh.T, dhraw)
     grads = {"Wxh": dWxh, "Whh": dWhh, "Why": dWhy, "bh": dbh.ravel(), "by": dby.ravel()}
     return loss, grads, hs[len(inputs) - 1]
+
+
+def seed_forward(params, inputs, hprev):
+    """The forward half of the seed's lossFun: lists of hidden states (H,) and probabilities (V,) per step."""
+    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
+    bh, by = params["bh"].reshape(-1, 1), params["by"].reshape(-1, 1)
+    h = np.asarray(hprev, dtype=np.float64).reshape(-1, 1)
+    hs, ps = [], []
+    for ix in inputs:
+        x = np.zeros((Wxh.shape[1], 1))
+        x[ix] = 1
+        h = np.tanh(np.dot(Wxh, x) + np.dot(Whh, h) + bh)
+        y = np.dot(Why, h) + by
+        p = np.exp(y) / np.sum(np.exp(y))
+        hs.append(h.ravel())
+        ps.append(p.ravel())
+    return hs, ps
+
+
+def seed_greedy(params, h, n):
+    """Greedy (argmax) generation in the seed's style: predict from h, feed the chosen character back."""
+    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
+    bh, by = params["bh"].reshape(-1, 1), params["by"].reshape(-1, 1)
+    h = np.asarray(h, dtype=np.float64).reshape(-1, 1)
+    out = []
+    for _ in range(n):
+        ix = int(np.argmax(np.dot(Why, h) + by))
+        out.append(ix)
+        x = np.zeros((Wxh.shape[1], 1))
+        x[ix] = 1
+        h = np.tanh(np.dot(Wxh, x) + np.dot(Whh, h) + bh)
+    return out
+
+
+def seed_adagrad(params, grads, mem, lr, clip=5.0):
+    """The seed's update: np.clip each gradient to [-clip, clip], then mem += g^2, p -= lr g / sqrt(mem + 1e-8)."""
+    for k in params:
+        g = np.clip(grads[k], -clip, clip)
+        mem[k] += g * g
+        params[k] += -lr * g / np.sqrt(mem[k] + 1e-8)
