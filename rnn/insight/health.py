@@ -1,0 +1,74 @@
+"""Training health: is the recurrence stable, are units saturated, does the gradient survive through time?
+
+* spectral radius of Whh: the largest |eigenvalue|. Near or above 1 the linearised recurrence can blow
+  up; well below 1 signals fade fast.
+* saturated share: the fraction of hidden activations with |h| > 0.95, where tanh' = 1 - h^2 < 0.1 and
+  almost no gradient passes.
+* gradient through time: the norm of dL/dh_t at every step of a chunk during BPTT. The gradient of the
+  last step's loss shrinking (or growing) geometrically as it goes back is the vanishing (exploding)
+  gradient problem that motivates LSTMs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import forward
+
+SATURATION = 0.95
+
+
+def spectral_radius(Whh: np.ndarray) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(Whh, np.float64))))) if Whh.size else 0.0
+
+
+def saturated_share(hs: np.ndarray, threshold: float = SATURATION) -> float:
+    hs = np.asarray(hs)
+    return float(np.mean(np.abs(hs) > threshold)) if hs.size else 0.0
+
+
+def health_snapshot(params, inputs, h_prev) -> dict:
+    """Spectral radius of Whh and saturated share over one chunk (B, T) read from h_prev (B, H)."""
+    hs = forward(params, inputs, h_prev).hs
+    return {"spectral_radius": spectral_radius(params["Whh"]), "saturated_share": saturated_share(hs)}
+
+
+def gradient_through_time(params, inputs, targets, h_prev) -> dict:
+    """Norms of the gradient reaching each hidden state h_t of one chunk during BPTT.
+
+    inputs, targets: (T,) ids of one stream; h_prev: (H,) or None.
+    Returns arrays of length T (index = time step):
+      total:      ||dL/dh_t|| for the whole chunk loss (what BPTT actually uses at step t);
+      from_last:  ||dL_{T-1}/dh_t||, the last step's loss alone flowing back k = T-1-t steps;
+      local:      ||dL_t/dh_t||, the part arriving from step t's own output (for comparison);
+      saturated:  share of units of h_t with |h| > 0.95.
+    """
+    inputs = np.asarray(inputs).reshape(-1)
+    targets = np.asarray(targets).reshape(-1)
+    T = len(inputs)
+    dtype = np.float64
+    p = {k: np.asarray(v, dtype) for k, v in params.items()}
+    H = p["Whh"].shape[0]
+    h0 = np.zeros(H) if h_prev is None else np.asarray(h_prev, dtype).reshape(H)
+    f = forward(p, inputs[None, :], h0[None, :])
+    hs, probs = f.hs[0], f.probs[0]  # (T, H), (T, V)
+    dy = probs.copy()
+    dy[np.arange(T), targets] -= 1  # dL_t/dy_t = p_t - onehot(target_t)
+    dh_local = dy @ p["Why"]  # dL_t/dh_t, (T, H)
+    dtanh = 1 - hs * hs
+    total = np.empty(T)
+    from_last = np.zeros(T)
+    dnext = np.zeros(H)  # gradient arriving at h_t from h_{t+1} (all later losses)
+    dlast = dh_local[T - 1].copy()  # gradient of the last step's loss only
+    for t in reversed(range(T)):
+        dh = dh_local[t] + dnext
+        total[t] = np.linalg.norm(dh)
+        from_last[t] = np.linalg.norm(dlast)
+        dnext = (dh * dtanh[t]) @ p["Whh"]  # on to h_{t-1}: through tanh, then Whh
+        dlast = (dlast * dtanh[t]) @ p["Whh"]
+    return {
+        "total": total,
+        "from_last": from_last,
+        "local": np.linalg.norm(dh_local, axis=1),
+        "saturated": np.mean(np.abs(hs) > SATURATION, axis=1),
+    }
