@@ -1,0 +1,151 @@
+"""RunRecorder: writes a Trainer's progress to the run store now and then, and its result at the end.
+
+    recorder = RunRecorder(trainer, source="cli")      # creates the run row (status "running")
+    while training:
+        trainer.step(100)
+        recorder.update()                               # throttled: at most every `every` seconds
+    recorder.finish()                                   # final metrics, checkpoint, "finished"/"diverged"
+
+Each write is one transaction holding the new metric rows and the run's summary, so a reader always
+sees a consistent run, and a process killed between writes leaves a run that reads as "killed".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from .store import RunStore
+
+
+def trainer_summary(trainer, wall_seconds: float | None = None) -> dict:
+    """The run-table fields that describe a trainer's current state."""
+    recent = [x for x in trainer.history["loss"][-100:] if x is not None]
+    out = {
+        "iterations": int(trainer.iteration),
+        "chars_trained": int(trainer.chars_trained),
+        "train_seconds": float(trainer.seconds),
+        "chars_per_sec": float(trainer.chars_per_sec) if trainer.seconds > 0 else None,
+        "train_loss": float(sum(recent) / len(recent)) if recent else None,
+        "val_loss": trainer.last_val_loss,
+        "message": trainer.message or "",
+    }
+    if wall_seconds is not None:
+        out["duration"] = float(wall_seconds)
+    return out
+
+
+def history_rows(trainer, start: int = 0) -> list[tuple]:
+    """Metric rows (iteration, chars, seconds, loss, smooth_loss) for history entries from index `start`.
+    The history holds one entry per step, the last one being the trainer's current iteration."""
+    hist = trainer.history
+    n = len(hist["loss"])
+    first_iter = trainer.iteration - n + 1
+    per_step = trainer.config.batch_size * trainer.config.seq_length
+    return [
+        (first_iter + i, trainer.chars_trained - (n - 1 - i) * per_step, hist["seconds"][i], hist["loss"][i],
+         hist["smooth_loss"][i])
+        for i in range(start, n)
+    ]
+
+
+def run_config(trainer) -> dict:
+    return json.loads(trainer.config.to_json())
+
+
+class RunRecorder:
+    def __init__(self, trainer, store: RunStore | None = None, *, name: str | None = None, source: str = "cli",
+                 tags=(), every: float = 5.0, save_checkpoint: bool = True, sweep_id: int | None = None):
+        self.store = store if store is not None else RunStore()
+        self.trainer = trainer
+        self.every = every
+        self.save_checkpoint = save_checkpoint
+        self.t0 = time.perf_counter()
+        self.last_write = self.t0
+        self.done = False
+        corpus = trainer.corpus
+        self.run_id = self.store.create_run(
+            config=run_config(trainer), name=name, source=source, corpus_name=corpus.name,
+            corpus_fingerprint=corpus.fingerprint, vocab_size=trainer.vocab.size, tags=tags, sweep_id=sweep_id,
+        )
+        # A resumed checkpoint brings its past history: record it too, so the run's curve starts at step 1.
+        self._written = 0
+        self._val_written = 0
+        self.update(force=True)
+
+    def _pending(self):
+        rows = history_rows(self.trainer, self._written)
+        vals = self.trainer.val_history[self._val_written:]
+        return rows, vals
+
+    def update(self, force: bool = False) -> bool:
+        """Write new metrics and the summary if `every` seconds have passed (or force). Returns True if written."""
+        now = time.perf_counter()
+        if self.done or (not force and now - self.last_write < self.every):
+            return False
+        n_hist, n_val = len(self.trainer.history["loss"]), len(self.trainer.val_history)
+        if n_hist < self._written or n_val < self._val_written:  # the history was replaced: write it again
+            self._written = self._val_written = 0
+        rows, vals = self._pending()
+        self.store.update_run(self.run_id, metrics=rows, val_metrics=vals, config=run_config(self.trainer),
+                              **trainer_summary(self.trainer, now - self.t0))
+        self._written, self._val_written = n_hist, n_val
+        self.last_write = now
+        return True
+
+    def finish(self, status: str | None = None, message: str | None = None) -> str:
+        """Record the final state (and a checkpoint); status defaults to 'diverged' or 'finished'."""
+        if self.done:
+            return status or ""
+        status = status or ("diverged" if self.trainer.status == "diverged" else "finished")
+        checkpoint = None
+        if self.save_checkpoint:
+            checkpoint = self._write_checkpoint()
+        rows, vals = self._pending()
+        fields = trainer_summary(self.trainer, time.perf_counter() - self.t0)
+        if message is not None:
+            fields["message"] = message
+        if checkpoint:
+            fields["checkpoint"] = checkpoint
+        self.store.finish_run(self.run_id, status, metrics=rows, val_metrics=vals,
+                              config=run_config(self.trainer), **fields)
+        self.done = True
+        return status
+
+    def fail(self, message: str, status: str = "failed") -> None:
+        """Mark the run failed (an error) or killed (interrupted), keeping what was recorded."""
+        if self.done:
+            return
+        rows, vals = self._pending()
+        self.store.finish_run(self.run_id, status, metrics=rows, val_metrics=vals, message=message[:2000],
+                              **{k: v for k, v in trainer_summary(self.trainer, time.perf_counter() - self.t0).items()
+                                 if k != "message"})
+        self.done = True
+
+    def _write_checkpoint(self) -> str | None:
+        from ..checkpoint import save_checkpoint
+
+        path = self.store.checkpoint_path(self.run_id)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                save_checkpoint(self.trainer, f)
+            os.replace(tmp, path)  # atomic: a reader never sees half a checkpoint
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return None
+        return str(path)
+
+    # `with RunRecorder(...) as rec:` finishes on success, marks failed/killed on an exception.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.finish()
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.fail("interrupted", status="killed")
+        else:
+            self.fail(f"{exc_type.__name__}: {exc}")
+        return False

@@ -1,0 +1,460 @@
+"""The run store: every training run (CLI, dashboard, sweep) in one embedded SQLite database.
+
+Layout under the data folder `RNN_LAB_HOME` (default `./runs`):
+    runs.sqlite            runs, per-step metrics, validation points, sweeps
+    checkpoints/run-N.npz  each run's final checkpoint (written to a temp file, then renamed)
+
+Safety with several writers (dashboard sessions, CLI, sweep workers): WAL journal, one short
+transaction per write (`BEGIN IMMEDIATE`, so two writers never deadlock upgrading a read lock), a busy
+timeout plus a retry, and a fresh connection per operation (connections are never shared between
+threads or processes). A process killed mid-write leaves the last committed state: SQLite rolls the
+unfinished transaction back. A run left "running" by a dead process (same host, pid gone) or with a
+stale heartbeat is reported as "killed".
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+DB_NAME = "runs.sqlite"
+STATUSES = ("running", "finished", "diverged", "killed", "failed")
+# A live writer refreshes its heartbeat every few seconds while training; a paused dashboard session does
+# not, so the threshold is generous.
+STALE_SECONDS = 600.0
+BUSY_TIMEOUT_S = 30.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    finished_at REAL,
+    pid INTEGER,
+    host TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    source TEXT NOT NULL,
+    config TEXT NOT NULL,
+    corpus_name TEXT,
+    corpus_fingerprint TEXT,
+    vocab_size INTEGER,
+    created_at REAL NOT NULL,
+    heartbeat REAL NOT NULL,
+    finished_at REAL,
+    pid INTEGER,
+    host TEXT,
+    iterations INTEGER NOT NULL DEFAULT 0,
+    chars_trained INTEGER NOT NULL DEFAULT 0,
+    train_seconds REAL NOT NULL DEFAULT 0,
+    duration REAL NOT NULL DEFAULT 0,
+    chars_per_sec REAL,
+    train_loss REAL,
+    val_loss REAL,
+    checkpoint TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    message TEXT NOT NULL DEFAULT '',
+    sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    iteration INTEGER NOT NULL,
+    chars INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    loss REAL,
+    smooth_loss REAL,
+    PRIMARY KEY (run_id, iteration)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS val_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    iteration INTEGER NOT NULL,
+    val_loss REAL,
+    PRIMARY KEY (run_id, iteration)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
+"""
+
+# Columns a caller may set with update_run / finish_run.
+_UPDATABLE = {
+    "name", "status", "iterations", "chars_trained", "train_seconds", "duration", "chars_per_sec", "train_loss",
+    "val_loss", "checkpoint", "message", "finished_at", "config", "pid", "host",
+}
+
+
+class RunStoreError(RuntimeError):
+    """The run database cannot be opened, read or written; the message says what to do."""
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("RNN_LAB_HOME") or "runs")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    # A zombie (killed but not yet reaped by its parent) still answers kill(0); it is dead for us.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@dataclass
+class RunRecord:
+    id: int
+    name: str
+    status: str  # the effective status: a dead "running" run reads as "killed"
+    source: str
+    config: dict
+    corpus_name: str | None
+    corpus_fingerprint: str | None
+    vocab_size: int | None
+    created_at: float
+    heartbeat: float
+    finished_at: float | None
+    pid: int | None
+    host: str | None
+    iterations: int
+    chars_trained: int
+    train_seconds: float
+    duration: float
+    chars_per_sec: float | None
+    train_loss: float | None
+    val_loss: float | None
+    checkpoint: str | None
+    tags: list[str] = field(default_factory=list)
+    message: str = ""
+    sweep_id: int | None = None
+    stored_status: str = ""
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "stored_status"}
+        return d
+
+
+class RunStore:
+    """Handle on the run database of one data folder. Cheap to create; holds no open connection."""
+
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.home = Path(home) if home is not None else default_home()
+        self.path = self.home / DB_NAME
+        self.checkpoint_dir = self.home / "checkpoints"
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunStoreError(f"Cannot create the run folder {self.home}: {exc}. "
+                                "Set RNN_LAB_HOME to a writable folder.") from None
+        self._init_schema()
+
+    # ------------------------------------------------------------------ connections
+    def _explain(self, exc: Exception) -> RunStoreError:
+        text = str(exc)
+        if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+            return RunStoreError(
+                f"The run database {self.path} is unreadable ({text}). Move or delete that file (a new, empty "
+                "database is then created), or set RNN_LAB_HOME to another folder."
+            )
+        return RunStoreError(f"The run database {self.path} could not be used ({type(exc).__name__}: {text}).")
+
+    @contextmanager
+    def _connect(self, write: bool = False):
+        """One connection per operation; for writes, one IMMEDIATE transaction committed on success."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._explain(exc) from None
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            if write:
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+            if conn.in_transaction:
+                conn.commit()
+        except sqlite3.Error as exc:
+            raise self._explain(exc) from None
+        finally:
+            conn.close()
+
+    def _write(self, fn, retries: int = 5):
+        """Run fn(conn) in a write transaction; retry when another writer holds the lock past the timeout."""
+        for attempt in range(retries):
+            try:
+                with self._connect(write=True) as conn:
+                    return fn(conn)
+            except RunStoreError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    if attempt < retries - 1:
+                        time.sleep(0.05 * (attempt + 1))
+                        continue
+                raise
+
+    def _init_schema(self):
+        try:
+            with self._connect() as conn:
+                # WAL lets readers and one writer work at once; the mode is stored in the file.
+                conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("BEGIN IMMEDIATE")
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is None:
+                    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                elif row[0] != str(SCHEMA_VERSION):
+                    conn.rollback()
+                    raise RunStoreError(
+                        f"The run database {self.path} has schema version {row[0]}; this version of RNN Lab "
+                        f"reads version {SCHEMA_VERSION}. Use another RNN_LAB_HOME or move the file aside."
+                    )
+                conn.commit()
+        except RunStoreError:
+            raise
+        except sqlite3.Error as exc:
+            raise self._explain(exc) from None
+
+    # ------------------------------------------------------------------ runs
+    def create_run(self, *, config: dict, name: str | None = None, source: str = "cli",
+                   corpus_name: str | None = None, corpus_fingerprint: str | None = None,
+                   vocab_size: int | None = None, tags=(), sweep_id: int | None = None,
+                   pid: int | None = None, host: str | None = None) -> int:
+        now = time.time()
+
+        def insert(conn):
+            cur = conn.execute(
+                "INSERT INTO runs (name, status, source, config, corpus_name, corpus_fingerprint, vocab_size,"
+                " created_at, heartbeat, pid, host, tags, sweep_id) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?)",
+                ("", source, json.dumps(config, sort_keys=True), corpus_name, corpus_fingerprint, vocab_size, now,
+                 now, os.getpid() if pid is None else pid, socket.gethostname() if host is None else host,
+                 json.dumps(_clean_tags(tags)), sweep_id),
+            )
+            run_id = cur.lastrowid
+            conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run-{run_id}", run_id))
+            return run_id
+
+        return self._write(insert)
+
+    def update_run(self, run_id: int, *, metrics=(), val_metrics=(), **fields) -> None:
+        """Append metric rows [(iteration, chars, seconds, loss, smooth_loss)], validation points
+        [(iteration, val_loss)] and set run fields, all in one transaction; refreshes the heartbeat."""
+        bad = set(fields) - _UPDATABLE
+        if bad:
+            raise ValueError(f"unknown run fields: {', '.join(sorted(bad))}")
+        if "status" in fields and fields["status"] not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        if "config" in fields:
+            fields["config"] = json.dumps(fields["config"], sort_keys=True)
+        metrics, val_metrics = list(metrics), list(val_metrics)
+
+        def write(conn):
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise KeyError(run_id)
+            if metrics:
+                conn.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(run_id, int(i), int(c), float(s), _num(l), _num(sl)) for i, c, s, l, sl in metrics])
+            if val_metrics:
+                conn.executemany("INSERT OR REPLACE INTO val_metrics VALUES (?, ?, ?)",
+                                 [(run_id, int(i), _num(v)) for i, v in val_metrics])
+            cols = dict(fields, heartbeat=time.time())
+            sets = ", ".join(f"{k} = ?" for k in cols)
+            conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*cols.values(), run_id))
+
+        try:
+            self._write(write)
+        except KeyError:
+            raise RunStoreError(f"There is no run #{run_id} (it may have been deleted).") from None
+
+    def finish_run(self, run_id: int, status: str = "finished", **fields) -> None:
+        self.update_run(run_id, status=status, finished_at=time.time(), **fields)
+
+    def rename(self, run_id: int, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise ValueError("a run name cannot be empty")
+        self._set(run_id, "name", name[:200])
+
+    def set_tags(self, run_id: int, tags) -> None:
+        self._set(run_id, "tags", json.dumps(_clean_tags(tags)))
+
+    def _set(self, run_id, column, value):
+        def write(conn):
+            return conn.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run_id)).rowcount
+
+        if not self._write(write):
+            raise RunStoreError(f"There is no run #{run_id}.")
+
+    def delete(self, run_id: int) -> None:
+        rec = self.get(run_id)
+        self._write(lambda conn: conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)))
+        if rec.checkpoint:
+            path = Path(rec.checkpoint)
+            # Only remove checkpoints the store wrote itself, never a user's --out file.
+            if path.parent.resolve() == self.checkpoint_dir.resolve():
+                path.unlink(missing_ok=True)
+
+    def checkpoint_path(self, run_id: int) -> Path:
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        return self.checkpoint_dir / f"run-{run_id}.npz"
+
+    # ------------------------------------------------------------------ reading
+    def _record(self, row, now: float, host: str) -> RunRecord:
+        d = dict(row)
+        stored = d["status"]
+        status = stored
+        if stored == "running":
+            dead = d["host"] == host and d["pid"] is not None and not _pid_alive(int(d["pid"]))
+            if dead or now - d["heartbeat"] > STALE_SECONDS:
+                status = "killed"
+        try:
+            config = json.loads(d["config"])
+            tags = json.loads(d["tags"])
+        except (TypeError, ValueError):
+            config, tags = {}, []
+        d.update(status=status, stored_status=stored, config=config, tags=tags)
+        return RunRecord(**d)
+
+    def list_runs(self, sweep_id: int | None = None) -> list[RunRecord]:
+        """All runs, newest first."""
+        with self._connect() as conn:
+            if sweep_id is None:
+                rows = conn.execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
+            else:
+                rows = conn.execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY id", (sweep_id,)).fetchall()
+        now, host = time.time(), socket.gethostname()
+        return [self._record(r, now, host) for r in rows]
+
+    def get(self, run_id: int) -> RunRecord:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunStoreError(f"There is no run #{run_id}. `python -m rnn runs list` shows the stored runs.")
+        return self._record(row, time.time(), socket.gethostname())
+
+    def metrics(self, run_id: int) -> dict[str, list]:
+        """Per-step history: iteration, chars, seconds, loss, smooth_loss (lists of equal length)."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT iteration, chars, seconds, loss, smooth_loss FROM metrics WHERE run_id = ?"
+                                " ORDER BY iteration", (run_id,)).fetchall()
+        keys = ("iteration", "chars", "seconds", "loss", "smooth_loss")
+        return {k: [r[i] for r in rows] for i, k in enumerate(keys)}
+
+    def val_metrics(self, run_id: int) -> list[tuple[int, float]]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT iteration, val_loss FROM val_metrics WHERE run_id = ? ORDER BY iteration",
+                                (run_id,)).fetchall()
+        return [(int(i), v) for i, v in rows]
+
+    def export_csv(self, run_id: int, out) -> int:
+        """Write the run's metrics as CSV (one row per step, val_loss where evaluated). Returns rows written."""
+        self.get(run_id)  # clear error for an unknown id
+        m = self.metrics(run_id)
+        val = dict(self.val_metrics(run_id))
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["iteration", "chars", "seconds", "loss", "smooth_loss", "val_loss"])
+        n = 0
+        seen = set()
+        for i, c, s, loss, sl in zip(m["iteration"], m["chars"], m["seconds"], m["loss"], m["smooth_loss"],
+                                     strict=True):
+            v = val.get(i)
+            seen.add(i)
+            writer.writerow([i, c, f"{s:.6f}", _fmt(loss), _fmt(sl), _fmt(v)])
+            n += 1
+        for i in sorted(set(val) - seen):  # e.g. a validation point at iteration 0
+            writer.writerow([i, "", "", "", "", _fmt(val[i])])
+            n += 1
+        return n
+
+    # ------------------------------------------------------------------ sweeps
+    def create_sweep(self, name: str, spec: dict, total: int) -> int:
+        def insert(conn):
+            return conn.execute(
+                "INSERT INTO sweeps (name, spec, total, created_at, pid, host) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, json.dumps(spec, sort_keys=True), int(total), time.time(), os.getpid(), socket.gethostname()),
+            ).lastrowid
+
+        return self._write(insert)
+
+    def get_sweep(self, sweep_id: int) -> dict:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        if row is None:
+            raise RunStoreError(f"There is no sweep #{sweep_id}.")
+        d = dict(row)
+        d["spec"] = json.loads(d["spec"])
+        d["cancelled"] = bool(d["cancelled"])
+        return d
+
+    def set_sweep_owner(self, sweep_id: int, pid: int) -> None:
+        self._write(lambda conn: conn.execute("UPDATE sweeps SET pid = ?, host = ? WHERE id = ?",
+                                              (pid, socket.gethostname(), sweep_id)))
+
+    def cancel_sweep(self, sweep_id: int) -> None:
+        self._write(lambda conn: conn.execute("UPDATE sweeps SET cancelled = 1 WHERE id = ?", (sweep_id,)))
+
+    def sweep_cancelled(self, sweep_id: int) -> bool:
+        with self._connect() as conn:
+            row = conn.execute("SELECT cancelled FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        return bool(row and row[0])
+
+    def finish_sweep(self, sweep_id: int) -> None:
+        self._write(lambda conn: conn.execute("UPDATE sweeps SET finished_at = ? WHERE id = ?",
+                                              (time.time(), sweep_id)))
+
+    def sweep_progress(self, sweep_id: int) -> dict:
+        """total, done (runs no longer running), running, cancelled, finished (the sweep process has ended)."""
+        sweep = self.get_sweep(sweep_id)
+        runs = self.list_runs(sweep_id=sweep_id)
+        done = sum(r.status != "running" for r in runs)
+        finished = sweep["finished_at"] is not None
+        if not finished and sweep["host"] == socket.gethostname() and sweep["pid"] and not _pid_alive(sweep["pid"]):
+            finished = True  # the sweep process died without saying so
+        return {"total": sweep["total"], "done": done, "running": len(runs) - done, "cancelled": sweep["cancelled"],
+                "finished": finished, "runs": runs}
+
+
+def _clean_tags(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    out = []
+    for t in tags:
+        t = str(t).strip()[:50]
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def _num(x):
+    return None if x is None else float(x)
+
+
+def _fmt(x) -> str:
+    return "" if x is None else repr(float(x))

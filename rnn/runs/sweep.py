@@ -1,0 +1,353 @@
+"""Hyperparameter sweeps: grid or random search, each run trained for a fixed budget and recorded.
+
+Backends:
+- "process": a ProcessPoolExecutor sized to the machine's cores. Each worker records its run live in the
+  store (heartbeat, metrics), so progress and cancellation work through the database.
+- "ray": tasks on a Ray cluster (`RAY_ADDRESS`, or a local instance). Workers may be on other machines
+  without the database, so each task returns its metrics and checkpoint and the driver records them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+
+from .store import RunStore
+
+# Sweepable hyperparameter -> TrainConfig field.
+PARAMS = {"lr": "learning_rate", "hidden": "hidden_size", "seq_length": "seq_length", "optimizer": "optimizer",
+          "batch": "batch_size"}
+MAX_RUNS = 1000
+
+
+@dataclass
+class SweepSpec:
+    """What to sweep. `grid` maps PARAMS keys to lists of values; `random` > 0 draws that many configs
+    (learning rate log-uniform between the smallest and largest given value, the rest uniformly from the
+    given choices) instead of the full grid. Budget: `steps` or `seconds` per run."""
+
+    grid: dict = field(default_factory=dict)
+    builtin: str | None = None
+    corpus_file: str | None = None
+    val_fraction: float = 0.1
+    steps: int | None = 200
+    seconds: float | None = None
+    random: int = 0
+    seed: int = 0
+    base: dict = field(default_factory=dict)  # fixed TrainConfig fields (clip, dtype, seed, eval_every, ...)
+    name: str = "sweep"
+    tags: list = field(default_factory=list)
+
+    def validate(self) -> SweepSpec:
+        unknown = set(self.grid) - set(PARAMS)
+        if unknown:
+            raise ValueError(f"cannot sweep {', '.join(sorted(unknown))}; choose from {', '.join(PARAMS)}")
+        for k, values in self.grid.items():
+            if not values:
+                raise ValueError(f"--{k.replace('_', '-')} needs at least one value")
+        if (self.steps is None) == (self.seconds is None):
+            raise ValueError("give a budget per run: steps or seconds (one of them)")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError("steps per run must be at least 1")
+        if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
+            raise ValueError("seconds per run must be a positive number")
+        if self.random < 0:
+            raise ValueError("--random must be >= 0")
+        if self.builtin and self.corpus_file:
+            raise ValueError("give either a built-in corpus or a corpus file, not both")
+        n = len(expand(self))
+        if n > MAX_RUNS:
+            raise ValueError(f"the sweep has {n} runs, more than the limit of {MAX_RUNS}; use --random N")
+        return self
+
+
+def expand(spec: SweepSpec) -> list[dict]:
+    """The list of TrainConfig overrides, one per run (the grid's cartesian product, or random draws)."""
+    keys = [k for k in PARAMS if k in spec.grid]
+    if spec.random:
+        rng = random.Random(spec.seed)
+        out = []
+        for _ in range(spec.random):
+            cfg = {}
+            for k in keys:
+                values = spec.grid[k]
+                if k == "lr" and len(values) > 1:
+                    lo, hi = math.log(min(values)), math.log(max(values))
+                    cfg[PARAMS[k]] = float(f"{math.exp(rng.uniform(lo, hi)):.4g}")
+                else:
+                    cfg[PARAMS[k]] = rng.choice(list(values))
+            out.append(cfg)
+        return out
+    combos = itertools.product(*(spec.grid[k] for k in keys))
+    return [{PARAMS[k]: v for k, v in zip(keys, combo, strict=True)} for combo in combos]
+
+
+def run_name(spec: SweepSpec, overrides: dict) -> str:
+    short = {"learning_rate": "lr", "hidden_size": "h", "seq_length": "T", "optimizer": "", "batch_size": "B"}
+    parts = [f"{short[k]}{v:g}" if isinstance(v, float) else f"{short[k]}{v}" for k, v in overrides.items()]
+    return f"{spec.name} " + " ".join(parts) if parts else spec.name
+
+
+def _load_text(spec_d: dict) -> tuple[str, str]:
+    from ..corpus import DEFAULT_BUILTIN, decode_bytes, load_builtin
+
+    if spec_d.get("corpus_file"):
+        with open(spec_d["corpus_file"], "rb") as f:
+            return decode_bytes(f.read()), os.path.basename(spec_d["corpus_file"])
+    name = spec_d.get("builtin") or DEFAULT_BUILTIN
+    return load_builtin(name), name
+
+
+def _build(task: dict, text: str | None = None, corpus_name: str | None = None):
+    from ..corpus import make_corpus
+    from ..train import TrainConfig, Trainer
+
+    spec_d = task["spec"]
+    if text is None:
+        text, corpus_name = _load_text(spec_d)
+    cfg = TrainConfig(**{"eval_every": 0, **spec_d.get("base", {}), **task["overrides"]}).validate()
+    corpus = make_corpus(text, corpus_name, seq_length=cfg.seq_length, val_fraction=spec_d.get("val_fraction", 0.1))
+    return Trainer(corpus, cfg)
+
+
+def _train(trainer, spec_d: dict, check: Callable[[], bool] | None = None) -> bool:
+    """Train for the budget; returns False if `check()` asked to stop early. Works in short chunks."""
+    steps, seconds = spec_d.get("steps"), spec_d.get("seconds")
+    t0 = time.perf_counter()
+    last_check = t0
+    while trainer.status != "diverged":
+        if steps is not None:
+            left = steps - trainer.iteration
+            if left <= 0:
+                break
+            trainer.step(min(50, left))
+        else:
+            left = seconds - (time.perf_counter() - t0)
+            if left <= 0:
+                break
+            trainer.train_for(min(0.25, left))
+        now = time.perf_counter()
+        if check is not None and now - last_check > 0.25:
+            last_check = now
+            if not check():
+                return False
+    return True
+
+
+def process_task(task: dict) -> dict:
+    """One sweep run inside a pool worker: trains and records live in the store at task['home']."""
+    from .recorder import RunRecorder
+
+    store = RunStore(task["home"])
+    sweep_id = task["sweep_id"]
+    if store.sweep_cancelled(sweep_id):
+        return {"index": task["index"], "run_id": None, "status": "cancelled"}
+    try:
+        trainer = _build(task)
+    except Exception as exc:  # a bad config (e.g. batch too large for the corpus) is one failed run, not a crash
+        run_id = store.create_run(config=task["overrides"], name=task["name"], source="sweep", sweep_id=sweep_id,
+                                  tags=task["spec"].get("tags", ()))
+        store.finish_run(run_id, "failed", message=f"{type(exc).__name__}: {exc}")
+        return {"index": task["index"], "run_id": run_id, "status": "failed", "message": str(exc)}
+    rec = RunRecorder(trainer, store, name=task["name"], source="sweep", sweep_id=sweep_id, every=1.0,
+                      tags=task["spec"].get("tags", ()))
+    try:
+        def check():
+            rec.update()
+            return not store.sweep_cancelled(sweep_id)
+
+        if not _train(trainer, task["spec"], check):
+            trainer.evaluate()
+            rec.fail("cancelled", status="killed")
+            return {"index": task["index"], "run_id": rec.run_id, "status": "killed"}
+        trainer.evaluate()
+        status = rec.finish()
+    except BaseException as exc:
+        rec.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    return {"index": task["index"], "run_id": rec.run_id, "status": status, "val_loss": trainer.last_val_loss,
+            "train_loss": rec.store.get(rec.run_id).train_loss}
+
+
+def remote_task(task: dict, text: str, corpus_name: str) -> dict:
+    """One sweep run on a Ray worker (maybe another machine): trains and returns everything to record."""
+    from ..checkpoint import checkpoint_bytes
+    from .recorder import history_rows, run_config, trainer_summary
+
+    t0 = time.perf_counter()
+    try:
+        trainer = _build(task, text, corpus_name)
+    except Exception as exc:
+        return {"index": task["index"], "status": "failed", "message": f"{type(exc).__name__}: {exc}"}
+    _train(trainer, task["spec"])
+    trainer.evaluate()
+    return {
+        "index": task["index"],
+        "status": "diverged" if trainer.status == "diverged" else "finished",
+        "config": run_config(trainer),
+        "corpus_name": corpus_name,
+        "fingerprint": trainer.corpus.fingerprint,
+        "vocab_size": trainer.vocab.size,
+        "summary": trainer_summary(trainer, time.perf_counter() - t0),
+        "metrics": history_rows(trainer),
+        "val_metrics": list(trainer.val_history),
+        "checkpoint": checkpoint_bytes(trainer),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+
+
+@dataclass
+class SweepResult:
+    sweep_id: int
+    results: list[dict]
+    cancelled: bool = False
+
+
+def _tasks(spec: SweepSpec, sweep_id: int, home: str) -> list[dict]:
+    spec_d = asdict(spec)
+    return [{"index": i, "overrides": o, "name": run_name(spec, o), "spec": spec_d, "sweep_id": sweep_id,
+             "home": home} for i, o in enumerate(expand(spec))]
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def run_sweep(spec: SweepSpec, store: RunStore | None = None, *, workers: int | None = None,
+              backend: str = "process", sweep_id: int | None = None,
+              on_progress: Callable[[int, int, dict], None] | None = None) -> SweepResult:
+    """Run every configuration of the sweep; results land in `store`. `sweep_id` reuses a sweep row made
+    beforehand (the dashboard does, to show progress); cancel with store.cancel_sweep(sweep_id)."""
+    spec.validate()
+    store = store if store is not None else RunStore()
+    configs = expand(spec)
+    if sweep_id is None:
+        sweep_id = store.create_sweep(spec.name, asdict(spec), len(configs))
+    else:
+        store.set_sweep_owner(sweep_id, os.getpid())
+    tasks = _tasks(spec, sweep_id, str(store.home.resolve()))
+    workers = max(1, min(workers or default_workers(), len(tasks) or 1))
+    try:
+        if backend == "process":
+            results = _run_process(tasks, store, sweep_id, workers, on_progress)
+        elif backend == "ray":
+            results = _run_ray(tasks, spec, store, sweep_id, on_progress)
+        else:
+            raise ValueError(f"unknown backend {backend!r}; use 'process' or 'ray'")
+    finally:
+        store.finish_sweep(sweep_id)
+    return SweepResult(sweep_id, sorted(results, key=lambda r: r["index"]), store.sweep_cancelled(sweep_id))
+
+
+def _mp_context():
+    import multiprocessing as mp
+
+    # fork is fast and does not re-import the caller's __main__; elsewhere use the platform default.
+    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+
+
+def _run_process(tasks, store, sweep_id, workers, on_progress):
+    results = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+        pending = {pool.submit(process_task, t): t for t in tasks}
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # a worker crashed (e.g. killed): record what we know
+                    res = {"index": task["index"], "run_id": None, "status": "failed", "message": str(exc)}
+                results.append(res)
+                if on_progress:
+                    on_progress(len(results), len(tasks), res)
+            if pending and store.sweep_cancelled(sweep_id):
+                for fut in list(pending):
+                    if fut.cancel():  # not started yet
+                        task = pending.pop(fut)
+                        results.append({"index": task["index"], "run_id": None, "status": "cancelled"})
+                # running workers see the flag within a fraction of a second and stop themselves
+    return results
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("the Ray backend needs the optional package 'ray': pip install ray "
+                         "(or use --backend process)") from None
+    return ray
+
+
+def _run_ray(tasks, spec: SweepSpec, store: RunStore, sweep_id: int, on_progress):
+    ray = _import_ray()
+    started_here = False
+    if not ray.is_initialized():
+        # RAY_ADDRESS (if set) names the cluster; otherwise a local instance is started for this sweep.
+        ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR")
+        started_here = True
+    try:
+        text, corpus_name = _load_text(asdict(spec))
+        text_ref = ray.put(text)
+        remote = ray.remote(num_cpus=1)(remote_task)
+        refs = {}
+        for t in tasks:
+            t = {k: v for k, v in t.items() if k != "home"}  # the store is the driver's
+            refs[remote.remote(t, text_ref, corpus_name)] = t
+        results = []
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=0.5)
+            for ref in ready:
+                task = refs.pop(ref)
+                try:
+                    payload = ray.get(ref)
+                except Exception as exc:  # the task failed or was cancelled
+                    payload = {"index": task["index"], "status": "failed", "message": f"{type(exc).__name__}: {exc}"}
+                res = _record_payload(store, sweep_id, task, payload, spec)
+                results.append(res)
+                if on_progress:
+                    on_progress(len(results), len(tasks), res)
+            if refs and store.sweep_cancelled(sweep_id):
+                for ref in refs:
+                    ray.cancel(ref, force=True)
+                for task in refs.values():
+                    results.append({"index": task["index"], "run_id": None, "status": "cancelled"})
+                refs = {}
+        return results
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _record_payload(store: RunStore, sweep_id: int, task: dict, payload: dict, spec: SweepSpec) -> dict:
+    """Write one finished Ray task into the store (one run row, its metrics and checkpoint)."""
+    if payload.get("status") == "failed" and "summary" not in payload:
+        run_id = store.create_run(config=task["overrides"], name=task["name"], source="sweep-ray", sweep_id=sweep_id,
+                                  tags=spec.tags)
+        store.finish_run(run_id, "failed", message=payload.get("message", "")[:2000])
+        return {"index": task["index"], "run_id": run_id, "status": "failed", "message": payload.get("message")}
+    run_id = store.create_run(config=payload["config"], name=task["name"], source="sweep-ray", sweep_id=sweep_id,
+                              corpus_name=payload["corpus_name"], corpus_fingerprint=payload["fingerprint"],
+                              vocab_size=payload["vocab_size"], tags=spec.tags, pid=payload["pid"],
+                              host=payload["host"])
+    path = store.checkpoint_path(run_id)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(payload["checkpoint"])
+    os.replace(tmp, path)
+    store.finish_run(run_id, payload["status"], metrics=payload["metrics"], val_metrics=payload["val_metrics"],
+                     checkpoint=str(path), **payload["summary"])
+    s = payload["summary"]
+    return {"index": task["index"], "run_id": run_id, "status": payload["status"], "val_loss": s["val_loss"],
+            "train_loss": s["train_loss"]}
