@@ -1,5 +1,5 @@
 """Subcommands of `python -m rnn`. Each module has add_parser(subparsers) and run(args) -> int."""
 
-from . import bench, gradcheck, sample, train
+from . import bench, gradcheck, runs, sample, sweep, train
 
-COMMANDS = [train, sample, bench, gradcheck]
+COMMANDS = [train, sample, bench, gradcheck, runs, sweep]
