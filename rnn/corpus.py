@@ -146,7 +146,10 @@ def brackets_text(n_chars: int = 200_000, seed: int = 0, max_depth: int = 6) -> 
         line = expr(0)
         out.append(line)
         size += len(line) + 1
-    return "\n".join(out)[:n_chars]
+    text = "\n".join(out)
+    cut = text.rfind("\n", 0, n_chars + 1)
+    # Drop the last line rather than cut it mid-way, so every line stays balanced.
+    return text[:cut] if len(text) > n_chars and cut > 0 else text[:n_chars]
 
 
 BUILTINS = {
