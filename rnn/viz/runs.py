@@ -1,0 +1,123 @@
+"""Figures for comparing runs: overlaid loss curves and a parallel-coordinates plot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+X_AXES = {"iterations": ("iteration", "Iteration"), "characters": ("chars", "Characters trained"),
+          "seconds": ("seconds", "Training seconds")}
+MAX_POINTS = 2000
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+          "#17becf")
+
+
+def smooth(values, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: an exponential moving average, debiased so the start is not pulled to 0.
+    weight 0 = raw values, 0.99 = very smooth."""
+    y = np.asarray(values, dtype=np.float64)
+    if not 0 <= weight < 1:
+        raise ValueError("smoothing weight must be in [0, 1)")
+    if weight == 0 or y.size == 0:
+        return y.copy()
+    out = np.empty_like(y)
+    last, n = 0.0, 0
+    for i, v in enumerate(y):
+        if not math.isfinite(v):  # keep gaps visible instead of poisoning the average
+            out[i] = v
+            continue
+        last = last * weight + (1 - weight) * v
+        n += 1
+        out[i] = last / (1 - weight**n)
+    return out
+
+
+def _downsample(x: np.ndarray, y: np.ndarray, max_points: int):
+    if x.size <= max_points:
+        return x, y
+    idx = np.unique(np.linspace(0, x.size - 1, max_points).astype(np.int64))
+    return x[idx], y[idx]
+
+
+def loss_curves(runs: list[dict], x: str = "iterations", smoothing: float = 0.6, log_y: bool = False) -> go.Figure:
+    """One line per run: its per-step training loss (nats/char), smoothed on the full-resolution data and
+    then downsampled. `runs`: dicts with "label" and "metrics" (lists iteration/chars/seconds/loss)."""
+    key, title = X_AXES[x]
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        m = run["metrics"]
+        xs = np.asarray(m[key], dtype=np.float64)
+        ys = smooth([np.nan if v is None else v for v in m["loss"]], smoothing)
+        xs, ys = _downsample(xs, ys, MAX_POINTS)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys.astype(np.float32), mode="lines", name=run["label"],
+            line={"color": COLORS[i % len(COLORS)], "width": 2},
+            hovertemplate=f"{run['label']}<br>{title}: %{{x:,.0f}}<br>loss %{{y:.4f}} nats/char<extra></extra>",
+        ))
+    fig.update_layout(
+        title=f"Training loss (smoothing {smoothing:g})", xaxis_title=title, yaxis_title="loss (nats/char)",
+        height=420, margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.2},
+        hovermode="closest",
+    )
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def val_curves(runs: list[dict], x: str = "iterations") -> go.Figure:
+    """Validation points per run (markers and lines); runs carry "val" [(iteration, loss)] and "per_step"
+    (characters per iteration) so the x axis can be characters too; seconds are looked up in the metrics."""
+    key, title = X_AXES[x]
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        val = [(it, v) for it, v in run.get("val", []) if v is not None]
+        if not val:
+            continue
+        its = np.array([it for it, _ in val], dtype=np.float64)
+        if x == "iterations":
+            xs = its
+        else:
+            m = run["metrics"]
+            src = np.asarray(m["iteration"], dtype=np.float64)
+            dst = np.asarray(m[key], dtype=np.float64)
+            xs = np.interp(its, src, dst) if src.size else its
+        fig.add_trace(go.Scatter(x=xs, y=[v for _, v in val], mode="lines+markers", name=run["label"],
+                                 line={"color": COLORS[i % len(COLORS)]}))
+    fig.update_layout(title="Validation loss", xaxis_title=title, yaxis_title="loss (nats/char)", height=320,
+                      margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+PARCOORD_DIMS = (("learning_rate", "learning rate (log10)"), ("hidden_size", "hidden size"),
+                 ("seq_length", "sequence length"), ("batch_size", "batch streams"), ("optimizer", "optimizer"))
+
+
+def parallel_coordinates(rows: list[dict]) -> go.Figure:
+    """Hyperparameters -> validation loss, one line per run coloured by its validation loss.
+    rows: dicts with the config fields, "val_loss" (runs without one are left out) and "label"."""
+    rows = [r for r in rows if r.get("val_loss") is not None and math.isfinite(r["val_loss"])]
+    dims = []
+    if rows:
+        for field, label in PARCOORD_DIMS:
+            vals = [r.get(field) for r in rows]
+            if field == "optimizer":
+                names = sorted({str(v) for v in vals})
+                dims.append({"label": label, "values": [names.index(str(v)) for v in vals],
+                             "tickvals": list(range(len(names))), "ticktext": names,
+                             "range": [-0.5, len(names) - 0.5]})
+            elif field == "learning_rate":
+                dims.append({"label": label, "values": [math.log10(float(v)) for v in vals]})
+            else:
+                dims.append({"label": label, "values": [float(v) for v in vals]})
+        dims.append({"label": "val loss", "values": [r["val_loss"] for r in rows]})
+    losses = [r["val_loss"] for r in rows]
+    fig = go.Figure(go.Parcoords(
+        line={"color": losses, "colorscale": "Viridis", "reversescale": True,
+              "showscale": True, "colorbar": {"title": "val loss"}} if rows else {},
+        dimensions=dims,
+    ))
+    fig.update_layout(title="Hyperparameters → validation loss (darker is worse, yellow is best)", height=380,
+                      margin={"l": 60, "r": 60, "t": 70, "b": 30})
+    return fig
