@@ -1,0 +1,113 @@
+"""A corpus is user text: HTML and script in it must show as text on every page and never run.
+
+Pasted on the Data page, trained on for a few steps (so samples and heatmaps hold those characters too), then
+every page in the sidebar is visited in the same session. Checked in every frame (components render in iframes):
+no window.__pwned, no injected element, no tag-stripped or double-escaped rendering of the payload.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Frame, Page, expect
+from streamlit_app import (
+    RERUN_TIMEOUT_MS,
+    assert_no_exception,
+    button,
+    go_to,
+    metric_value,
+    open_app,
+    page_titles,
+    parse_int,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+SCRIPT = "<script>window.__pwned=1</script>"
+IMG = '<img src=x onerror="window.__pwned=1">'
+SVG = "<svg onload=window.__pwned=1>"
+CORPUS = (
+    f"{SCRIPT}\n{IMG}\n{SVG}\n"
+    + "Plain words & <b>bold?</b> \"quotes\" and 'apostrophes' < > end.\n" * 12
+    + f"{SCRIPT} once more\n"
+)
+
+# Elements that only exist if the payload was parsed as HTML.
+INJECTED_JS = """() => {
+    const hits = [];
+    for (const el of document.querySelectorAll('script, img, svg, [onerror], [onload]')) {
+        const html = el.outerHTML || '';
+        if (html.includes('__pwned') || (el.tagName === 'IMG' && el.getAttribute('src') === 'x'))
+            hits.push(html.slice(0, 120));
+    }
+    return {pwned: window.__pwned === undefined ? null : String(window.__pwned), hits,
+            text: document.body ? document.body.innerText : ''};
+}"""
+
+
+def check_frames(page: Page, where: str) -> str:
+    """Assert no frame ran or parsed the payload; return all frames' visible text."""
+    texts = []
+    for frame in page.frames:
+        state = _frame_state(frame)
+        if state is None:
+            continue
+        assert state["pwned"] is None, f"{where}: window.__pwned={state['pwned']} in frame {frame.url}"
+        assert not state["hits"], f"{where}: payload parsed as HTML in frame {frame.url}: {state['hits']}"
+        texts.append(state["text"])
+    text = "\n".join(texts)
+    # Escaped once, not twice: entities must never show up as literal text.
+    assert "&lt;script" not in text and "&quot;window" not in text, f"{where}: payload double-escaped"
+    # Rendered as HTML, a <script> would vanish and leave its body as bare text.
+    for m in re.finditer(re.escape("window.__pwned=1"), text):
+        before = text[max(0, m.start() - 12) : m.start()]
+        assert before.endswith(("<script>", 'onerror="', "onload=")), (
+            f"{where}: payload text shown without its tags: ...{text[max(0, m.start() - 40) : m.end() + 20]!r}"
+        )
+    return text
+
+
+def _frame_state(frame: Frame):
+    try:
+        return frame.evaluate(INJECTED_JS)
+    except Exception:  # a frame detached while we looked (a chart redraw); the next page checks again
+        return None
+
+
+def test_html_and_script_in_corpus_never_run(page: Page, app_url, shots):
+    open_app(page, app_url)
+    go_to(page, "Data")
+    page.get_by_test_id("stRadio").filter(has_text="Source").get_by_text("Paste text", exact=True).click()
+    wait_idle(page)
+    area = page.get_by_label("Corpus text")
+    area.fill(CORPUS)
+    area.press("Control+Enter")  # commit the text area's value
+    wait_idle(page)
+    chars = metric_value(page, "Characters")
+    button(page, "Use this corpus").click()
+    confirm = button(page, "Apply and reset model")
+    applied = chars.filter(has_text=re.compile(rf"^\s*{len(CORPUS):,}\s*$"))
+    expect(confirm.or_(applied)).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    if confirm.is_visible():
+        confirm.click()
+    expect(applied).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page)
+    assert parse_int(chars.inner_text()) == len(CORPUS)
+    text = check_frames(page, "Data")
+    assert SCRIPT in text, "the Data page should show the corpus text literally"
+    shots(page, "injection_data")
+
+    go_to(page, "Train")
+    button(page, "Step 10").click()
+    expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*10\s*$"), timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page)
+
+    for title in page_titles(page):
+        go_to(page, title)
+        assert_no_exception(page)
+        check_frames(page, title)
+        if title == "Hidden states":
+            shots(page, "injection_hidden_states")
+    assert page.evaluate("window.__pwned") is None
