@@ -34,7 +34,7 @@ def _missing() -> str | None:
     if not _HAVE_PLAYWRIGHT:
         return "playwright is not installed (python -m pip install -r requirements-dev.txt)"
     if not _HAVE_CHROMIUM:
-        return "no Chromium at /usr/bin/chromium (apt-get install chromium); browser tests skipped"
+        return "no Chromium at /usr/bin/chromium (apt-get install chromium)"
     return None
 
 
@@ -52,7 +52,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _browser_required_in_ci():
     # CI installs chromium, so a skip there would hide that the UI was never tested: fail instead.
     reason = _missing()
