@@ -115,11 +115,13 @@ def load_checkpoint(file) -> Trainer:
         raise CheckpointError(f"the file holds data that would need pickle to load, which is refused ({exc})") from None
     except Exception as exc:  # corrupt member, bad header, ...
         raise CheckpointError(f"the checkpoint is damaged: {type(exc).__name__}: {exc}") from None
+    if not all(isinstance(a, np.ndarray) for a in data.values()):  # np.load gives raw bytes for non-.npy members
+        raise CheckpointError("the file holds entries that are not arrays; it is not an RNN Lab checkpoint")
     try:
         return _build_trainer(data)
     except CheckpointError:
         raise
-    except (KeyError, ValueError, TypeError, UnicodeDecodeError, CorpusError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError, CorpusError) as exc:
         raise CheckpointError(f"the checkpoint is incomplete or inconsistent: {type(exc).__name__}: {exc}") from None
 
 
