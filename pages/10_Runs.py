@@ -1,0 +1,221 @@
+"""Runs: compare recorded runs, manage them, open one in the dashboard, and launch sweeps."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+import streamlit as st
+
+from rnn.checkpoint import CheckpointError, load_checkpoint
+from rnn.corpus import BUILTINS
+from rnn.runs.store import RunStore, RunStoreError
+from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
+from ui import sweeps
+from ui.state import get_corpus, init_state, set_trainer
+
+st.set_page_config(page_title="Runs · RNN Lab", layout="wide")
+init_state()
+
+st.title("Runs")
+st.caption("Every training run — from the Train page, the command line or a sweep — is kept here. "
+           "Select runs to overlay their loss curves and compare their hyperparameters.")
+
+SELECTED = "runs_selected"
+
+try:
+    store = RunStore()
+    runs = store.list_runs()
+except RunStoreError as exc:
+    st.error(str(exc))
+    if st.button("Move the damaged database aside and start a new one"):
+        try:
+            sweeps.move_database_aside()
+            st.rerun()
+        except OSError as err:
+            st.error(f"Could not move the file: {err}")
+    st.stop()
+
+by_id = {r.id: r for r in runs}
+
+# ------------------------------------------------------------------ table
+def _fmt_ts(ts):
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
+
+
+def _score(r):
+    """Lower is better: validation loss when there is one, else the training loss."""
+    v = r.val_loss if r.val_loss is not None else r.train_loss
+    return v if v is not None and math.isfinite(v) else math.inf
+
+
+best_id = min(runs, key=_score).id if runs and math.isfinite(min(map(_score, runs))) else None
+
+if not runs:
+    st.info("No runs yet. Train a model on the **Train** page (it is recorded automatically), run "
+            "`python -m rnn train`, or start a sweep below.")
+else:
+    table = pd.DataFrame([{
+        "best": "★" if r.id == best_id else "",
+        "id": r.id,
+        "name": r.name,
+        "status": r.status,
+        "source": r.source,
+        "corpus": r.corpus_name or "",
+        "hidden": r.config.get("hidden_size"),
+        "seq len": r.config.get("seq_length"),
+        "lr": r.config.get("learning_rate"),
+        "optimizer": r.config.get("optimizer"),
+        "batch": r.config.get("batch_size"),
+        "iterations": r.iterations,
+        "train loss": r.train_loss,
+        "val loss": r.val_loss,
+        "chars/s": r.chars_per_sec,
+        "seconds": r.train_seconds,
+        "tags": ", ".join(r.tags),
+        "started": _fmt_ts(r.created_at),
+    } for r in runs])
+
+    def _highlight(row):
+        return ["background-color: rgba(46, 160, 67, 0.25)" if row["id"] == best_id else ""] * len(row)
+
+    styled = table.style.apply(_highlight, axis=1).format(
+        {"lr": "{:.4g}", "train loss": "{:.4f}", "val loss": "{:.4f}", "chars/s": "{:,.0f}", "seconds": "{:.1f}"},
+        na_rep="–",
+    )
+    st.subheader("All runs")
+    st.caption("Click a column header to sort. ★ marks the best run (lowest validation loss, else training loss).")
+    st.dataframe(styled, hide_index=True, use_container_width=True, key="runs_table")
+
+    # ------------------------------------------------------------------ compare
+    st.subheader("Compare")
+    if SELECTED not in st.session_state:
+        st.session_state[SELECTED] = [r.id for r in runs[:5]]
+    else:  # drop runs deleted meanwhile (e.g. from the CLI)
+        st.session_state[SELECTED] = [i for i in st.session_state[SELECTED] if i in by_id]
+
+    c1, c2 = st.columns([4, 1])
+    with c2:
+        st.write("")
+        if st.button("Select all"):
+            st.session_state[SELECTED] = [r.id for r in runs]
+    with c1:
+        chosen = st.multiselect("Runs to compare", options=[r.id for r in runs], key=SELECTED,
+                                format_func=lambda i: f"#{i} {by_id[i].name} ({by_id[i].status})")
+
+    c1, c2, c3 = st.columns([2, 3, 1])
+    x_axis = c1.radio("X axis", list(X_AXES), horizontal=True, format_func=str.capitalize)
+    smoothing = c2.slider("Smoothing", 0.0, 0.99, 0.6, 0.01,
+                          help="Exponential moving average, debiased at the start (as in TensorBoard). 0 = raw.")
+    log_y = c3.checkbox("Log scale")
+
+    if chosen:
+        curves = []
+        for i in chosen:
+            r = by_id[i]
+            curves.append({"label": f"#{r.id} {r.name}", "metrics": store.metrics(r.id),
+                           "val": store.val_metrics(r.id)})
+        st.plotly_chart(loss_curves(curves, x=x_axis, smoothing=smoothing, log_y=log_y), key="runs_loss_chart",
+                        use_container_width=True)
+        if any(c["val"] for c in curves):
+            st.plotly_chart(val_curves(curves, x=x_axis), key="runs_val_chart", use_container_width=True)
+        rows = [{**by_id[i].config, "val_loss": by_id[i].val_loss, "label": by_id[i].name} for i in chosen]
+        if sum(r["val_loss"] is not None for r in rows) >= 2:
+            st.plotly_chart(parallel_coordinates(rows), key="runs_parcoords", use_container_width=True)
+        else:
+            st.caption("The parallel-coordinates plot needs at least two selected runs with a validation loss.")
+    else:
+        st.info("Select one or more runs to overlay their loss curves.")
+
+    # ------------------------------------------------------------------ manage
+    st.subheader("Manage a run")
+    target = st.selectbox("Run", options=[r.id for r in runs], format_func=lambda i: f"#{i} {by_id[i].name}",
+                          index=0)
+    rec = by_id[target]
+    with st.form("manage_run"):
+        new_name = st.text_input("Name", value=rec.name, max_chars=200)
+        new_tags = st.text_input("Tags (comma-separated)", value=", ".join(rec.tags))
+        if st.form_submit_button("Save name and tags"):
+            try:
+                store.rename(rec.id, new_name)
+                store.set_tags(rec.id, new_tags)
+                st.rerun()
+            except (ValueError, RunStoreError) as exc:
+                st.error(str(exc))
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Open in dashboard", disabled=not rec.checkpoint,
+                 help="Load this run's final checkpoint as the session's model, to continue training or sample."):
+        try:
+            set_trainer(load_checkpoint(rec.checkpoint))
+            st.success(f"Loaded run #{rec.id} ({rec.name}) at iteration {rec.iterations}. "
+                       "Open the Train or Sample page to continue.")
+        except (CheckpointError, OSError) as exc:
+            st.error(f"Could not open the checkpoint of run #{rec.id}: {exc}")
+    if not rec.checkpoint:
+        c1.caption("No checkpoint stored for this run (it is still running, or was killed).")
+    confirm = c3.checkbox("Yes, delete it", key=f"confirm_delete_{rec.id}")
+    if c2.button("Delete run", disabled=not confirm, type="secondary"):
+        try:
+            store.delete(rec.id)
+            st.rerun()
+        except RunStoreError as exc:
+            st.error(str(exc))
+
+# ------------------------------------------------------------------ sweeps
+st.subheader("Sweep")
+st.caption("Train one run per combination of the values below (or N random draws), in parallel on this "
+           "machine's cores. Runs appear in the table as they finish.")
+
+active = sweeps.active_sweep(store)
+if active is None:
+    with st.form("sweep_form"):
+        corpus_opts = ["Current dashboard corpus", *BUILTINS]
+        c1, c2, c3 = st.columns(3)
+        corpus_choice = c1.selectbox("Sweep corpus", corpus_opts, index=corpus_opts.index("zen"))
+        lrs = c2.text_input("Learning rates", "0.05, 0.1")
+        hiddens = c3.text_input("Hidden sizes", "32, 64")
+        c1, c2, c3 = st.columns(3)
+        seqs = c1.text_input("Sequence lengths", "25")
+        batches = c2.text_input("Batch streams (sweep)", "1")
+        opts = c3.multiselect("Optimizers", ["adagrad", "sgd", "rmsprop", "adam"], default=["adagrad"])
+        c1, c2, c3, c4 = st.columns(4)
+        budget_kind = c1.radio("Budget per run", ["Steps", "Seconds"], horizontal=True)
+        budget = c2.number_input("Budget", min_value=1.0, max_value=1_000_000.0, value=300.0, step=50.0)
+        random_n = c3.number_input("Random draws (0 = full grid)", min_value=0, max_value=500, value=0)
+        workers = c4.number_input("Workers", min_value=1, max_value=64, value=sweeps.default_workers())
+        if st.form_submit_button("Start sweep"):
+            try:
+                corpus = get_corpus() if corpus_choice == "Current dashboard corpus" else None
+                sweeps.start(store, corpus=corpus, builtin=None if corpus else corpus_choice, lrs=lrs,
+                             hiddens=hiddens, seqs=seqs, batches=batches, optimizers=opts,
+                             budget_kind=budget_kind.lower(), budget=budget, random_n=int(random_n),
+                             workers=int(workers))
+                st.rerun()
+            except (ValueError, RunStoreError, OSError) as exc:
+                st.error(str(exc))
+else:
+    @st.fragment(run_every=1.0)
+    def sweep_progress():
+        try:
+            p = store.sweep_progress(active)
+        except RunStoreError as exc:
+            st.error(str(exc))
+            return
+        total = max(1, p["total"])
+        label = f"Sweep #{active}: {p['done']} of {p['total']} runs done"
+        if p["cancelled"]:
+            label += " (cancelling…)"
+        st.progress(min(1.0, p["done"] / total), text=label)
+        if st.button("Cancel sweep", disabled=p["cancelled"]):
+            sweeps.cancel(store, active)
+            st.rerun(scope="fragment")
+        if p["finished"]:
+            sweeps.forget(store, active)
+            st.rerun(scope="app")
+
+    sweep_progress()
+
+last = st.session_state.get(sweeps.LAST_RESULT)
+if last:
+    st.caption(last)

@@ -1,0 +1,156 @@
+"""The Runs page via AppTest: runs in a temp store are listed, compared, managed; a bad database is explained."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnn.corpus import load_builtin, make_corpus
+from rnn.runs import RunRecorder, RunStore
+from rnn.train import TrainConfig, Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "10_Runs.py")
+
+
+def seed_run(home, lr: float, steps: int = 40, name: str | None = None) -> int:
+    corpus = make_corpus(load_builtin("zen"), "zen", seq_length=16)
+    trainer = Trainer(corpus, TrainConfig(hidden_size=12, seq_length=16, learning_rate=lr, eval_every=20))
+    with RunRecorder(trainer, RunStore(home), name=name) as rec:
+        trainer.step(steps)
+        trainer.evaluate()
+    return rec.run_id
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_LAB_HOME", str(tmp_path))
+    return tmp_path
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def loss_chart(at: AppTest) -> dict:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    loss = [s for s in specs if "Training loss" in json.dumps(s.get("layout", {}).get("title", ""))]
+    assert loss, "no loss chart on the page"
+    return loss[0]
+
+
+def test_empty_store_says_how_to_start(home):
+    at = open_page()
+    assert any("No runs yet" in i.value for i in at.info)
+    assert [b.label for b in at.get("form_submit_button") if b.label == "Start sweep"]
+
+
+def test_two_runs_overlay_two_curves_and_best_is_marked(home):
+    a = seed_run(home, 0.05, name="slow")
+    b = seed_run(home, 0.2, name="fast")
+    at = open_page()
+    sel = at.multiselect(key="runs_selected")
+    assert sorted(sel.value) == [a, b]
+    spec = loss_chart(at)
+    assert len(spec["data"]) == 2
+    assert {t["name"] for t in spec["data"]} == {f"#{a} slow", f"#{b} fast"}
+    # Deselect one run: one curve left.
+    sel.set_value([b]).run()
+    assert not at.exception
+    assert len(loss_chart(at)["data"]) == 1
+    # The table marks exactly one best run: the one with the lower validation loss.
+    store = RunStore(home)
+    best = min(store.list_runs(), key=lambda r: r.val_loss).id
+    df = at.dataframe[0].value
+    assert list(df.loc[df["best"] == "★", "id"]) == [best]
+
+
+def test_x_axis_and_smoothing_change_the_curves(home):
+    seed_run(home, 0.1)
+    at = open_page()
+    raw = loss_chart(at)
+    at.radio[0].set_value("characters").run()
+    at.slider[0].set_value(0.0).run()
+    assert not at.exception
+    spec = loss_chart(at)
+    assert "Characters" in json.dumps(spec["layout"]["xaxis"]["title"])
+    assert spec["data"][0]["y"] != raw["data"][0]["y"]
+
+
+def test_rename_tag_and_delete(home):
+    a = seed_run(home, 0.1)
+    seed_run(home, 0.05)
+    at = open_page()
+    run_box = [s for s in at.selectbox if s.label == "Run"][0]
+    run_box.set_value(a).run()
+    [t for t in at.text_input if t.label == "Name"][0].set_value("baseline")
+    [t for t in at.text_input if t.label == "Tags (comma-separated)"][0].set_value("class, week1")
+    [b for b in at.get("form_submit_button") if b.label == "Save name and tags"][0].click().run()
+    assert not at.exception
+    rec = RunStore(home).get(a)
+    assert rec.name == "baseline" and rec.tags == ["class", "week1"]
+    # Delete needs the confirmation box first.
+    run_box = [s for s in at.selectbox if s.label == "Run"][0]
+    run_box.set_value(a).run()
+    [c for c in at.checkbox if c.label == "Yes, delete it"][0].check().run()
+    [b for b in at.button if b.label == "Delete run"][0].click().run()
+    assert not at.exception
+    assert [r.id for r in RunStore(home).list_runs()] != [] and a not in [r.id for r in RunStore(home).list_runs()]
+    assert not (Path(home) / "checkpoints" / f"run-{a}.npz").exists()
+
+
+def test_open_in_dashboard_loads_the_checkpoint(home):
+    a = seed_run(home, 0.1, steps=30)
+    at = open_page()
+    [b for b in at.button if b.label == "Open in dashboard"][0].click().run()
+    assert not at.exception
+    assert any(f"Loaded run #{a}" in s.value for s in at.success)
+    trainer = at.session_state["trainer"]
+    assert trainer.iteration == 30 and trainer.corpus.name == "zen" and trainer.config.hidden_size == 12
+
+
+def test_corrupt_database_shows_a_clear_error(home):
+    (Path(home) / "runs.sqlite").write_bytes(b"this is not an sqlite file at all" * 100)
+    at = open_page()
+    assert at.error and "unreadable" in at.error[0].value
+    assert "RNN_LAB_HOME" in at.error[0].value or "delete" in at.error[0].value
+    # The page offers to move the file aside; afterwards it works with a fresh store.
+    [b for b in at.button if "Move the damaged database" in b.label][0].click().run()
+    assert not at.exception
+    assert not at.error
+    assert any(p.name.startswith("runs.sqlite.unreadable-") for p in Path(home).iterdir())
+
+
+def test_sweep_launcher_runs_and_reports(home):
+    at = open_page()
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["Learning rates"].set_value("0.05, 0.1")
+    form_inputs["Hidden sizes"].set_value("8")
+    form_inputs["Sequence lengths"].set_value("16")
+    [n for n in at.number_input if n.label == "Budget"][0].set_value(20.0)
+    [b for b in at.get("form_submit_button") if b.label == "Start sweep"][0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    proc = at.session_state["runs_active_sweep"]["proc"]
+    assert proc.wait(timeout=60) == 0
+    at.run()  # the page notices the finished sweep
+    assert not at.exception
+    runs = RunStore(home).list_runs()
+    assert len(runs) == 2 and {r.status for r in runs} == {"finished"}
+    assert any("Sweep #" in c.value and "2 of 2" in c.value for c in at.caption)
+
+
+def test_bad_sweep_values_show_an_error(home):
+    at = open_page()
+    [t for t in at.text_input if t.label == "Learning rates"][0].set_value("fast")
+    [b for b in at.get("form_submit_button") if b.label == "Start sweep"][0].click().run()
+    assert not at.exception
+    assert at.error and "Learning rates" in at.error[0].value
+    assert os.environ["RNN_LAB_HOME"] == str(home)
