@@ -1,0 +1,319 @@
+"""Trainer: the seed's loop, exact resume through a checkpoint, epoch wrap, divergence guard, bookkeeping."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from reference import seed_adagrad, seed_loss_fun
+
+import rnn.train
+from rnn.checkpoint import checkpoint_bytes, load_checkpoint
+from rnn.corpus import brackets_text, make_corpus
+from rnn.evaluate import evaluate_loss
+from rnn.model import init_params, loss_and_grads
+from rnn.train import HISTORY_KEYS, TrainConfig, Trainer
+
+TEXT = brackets_text(700, seed=2)
+
+
+def make(text=TEXT, **overrides):
+    cfg = dict(hidden_size=8, seq_length=10, eval_every=5, sample_every=6, sample_length=15, eval_max_chars=60)
+    cfg.update(overrides)
+    return Trainer(make_corpus(text, "t", seq_length=cfg["seq_length"]), TrainConfig(**cfg))
+
+
+def steps_per_epoch(trainer):
+    T = trainer.config.seq_length
+    return (trainer.segment - T - 1) // T + 1
+
+
+# --------------------------------------------------------------------------- the seed's loop
+
+
+@pytest.mark.parametrize("clip", [5.0, 0.01])
+def test_trainer_steps_equal_the_seed_loop(clip):
+    """B=1 adagrad Trainer == min-char-rnn's loop (lossFun, np.clip, Adagrad) written out independently."""
+    trainer = make(hidden_size=12, clip=clip, eval_every=0, sample_every=0, seed=3)
+    V, H, T = trainer.vocab.size, 12, 10
+    params = init_params(V, H, seed=3)
+    mem = {k: np.zeros_like(v) for k, v in params.items()}
+    hprev = np.zeros((H, 1))
+    data = trainer.corpus.train
+    for n in range(6):
+        p = n * T
+        loss, grads, hprev = seed_loss_fun(params, list(data[p:p + T]), list(data[p + 1:p + T + 1]), hprev)
+        seed_adagrad(params, grads, mem, lr=0.1, clip=clip)
+        trainer.step(1)
+        assert trainer.history["loss"][-1] == pytest.approx(loss / T, rel=1e-9)
+    for k in params:
+        np.testing.assert_allclose(trainer.params[k], params[k], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(trainer.unflatten(trainer.optimizer.state["mem/all"])[k], mem[k],
+                                   rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(trainer.h[0], hprev.ravel(), rtol=1e-9, atol=1e-12)
+    assert trainer.history["clipped"][-1] == (clip < 1)
+
+
+def test_streams_read_contiguous_segments():
+    trainer = make(batch_size=3, eval_every=0, sample_every=0)
+    seg, T = trainer.segment, 10
+    assert seg == len(trainer.corpus.train) // 3
+    train = trainer.corpus.train
+    before = {k: v.copy() for k, v in trainer.params.items()}
+    trainer.step(1)
+    inputs = np.stack([train[b * seg:b * seg + T] for b in range(3)])
+    targets = np.stack([train[b * seg + 1:b * seg + T + 1] for b in range(3)])
+    loss, _, h_last = loss_and_grads(before, inputs, targets, np.zeros((3, 8)))
+    assert trainer.history["loss"][0] == pytest.approx(loss / 30, rel=1e-12)
+    np.testing.assert_allclose(trainer.h, h_last, rtol=1e-12)
+    assert trainer.chars_trained == 30 and trainer.pointer == T
+
+
+# --------------------------------------------------------------------------- exact resume
+
+
+@pytest.mark.parametrize("overrides", [dict(batch_size=1), dict(batch_size=4),
+                                       dict(optimizer="adam", learning_rate=0.01),
+                                       dict(batch_size=2, optimizer="rmsprop", learning_rate=0.01, dtype="float32")])
+def test_exact_resume(overrides):
+    N, M = 33, 37
+    full = make(**overrides)
+    assert N + M > steps_per_epoch(full)  # the run crosses an epoch boundary
+    full.step(N + M)
+    part = make(**overrides)
+    part.step(N)
+    resumed = load_checkpoint(checkpoint_bytes(part))
+    del part
+    assert resumed.step(M) == M
+    assert full.epoch >= 1 and resumed.epoch == full.epoch
+    assert np.array_equal(resumed.flat_params, full.flat_params)
+    for k in full.optimizer.state:
+        assert np.array_equal(resumed.optimizer.state[k], full.optimizer.state[k]), k
+    assert resumed.optimizer.t == full.optimizer.t
+    assert np.array_equal(resumed.h, full.h)
+    for k in HISTORY_KEYS:
+        if k != "seconds":  # wall-clock time differs, by nature
+            assert resumed.history[k] == full.history[k], k
+    assert len(resumed.history["seconds"]) == N + M
+    assert full.val_history and resumed.val_history == full.val_history
+    assert full.samples and resumed.samples == full.samples
+    for attr in ("iteration", "pointer", "chars_trained", "smooth_loss", "first_loss", "status"):
+        assert getattr(resumed, attr) == getattr(full, attr), attr
+    assert resumed.rng.bit_generator.state == full.rng.bit_generator.state
+    assert resumed.sample(30) == full.sample(30)
+
+
+# --------------------------------------------------------------------------- epoch wrap
+
+
+@pytest.mark.parametrize("B", [1, 3])
+def test_epoch_wrap_resets_state_and_pointer(B):
+    trainer = make(batch_size=B, eval_every=0, sample_every=0)
+    T, n = 10, steps_per_epoch(trainer)
+    trainer.step(n)
+    assert trainer.epoch == 0 and trainer.pointer == n * T
+    assert n * T + T + 1 > trainer.segment  # the next chunk would run past the segment
+    assert np.abs(trainer.h).max() > 0
+    assert 0.8 < trainer.epoch_progress < 1.0
+    before = {k: v.copy() for k, v in trainer.params.items()}
+    trainer.step(1)
+    assert trainer.epoch == 1 and trainer.pointer == T
+    train, seg = trainer.corpus.train, trainer.segment
+    inputs = np.stack([train[b * seg:b * seg + T] for b in range(B)])
+    targets = np.stack([train[b * seg + 1:b * seg + T + 1] for b in range(B)])
+    loss, _, h_last = loss_and_grads(before, inputs, targets, np.zeros((B, 8)))  # from h = 0, at the start
+    assert trainer.history["loss"][-1] == pytest.approx(loss / (B * T), rel=1e-12)
+    np.testing.assert_allclose(trainer.h, h_last, rtol=1e-12, atol=1e-15)
+    assert trainer.epoch_progress == pytest.approx(1 + T / seg)
+
+
+# --------------------------------------------------------------------------- divergence guard
+
+
+def step_until_diverged(trainer, limit=50):
+    for _ in range(limit):
+        snapshot = trainer.flat_params.copy()
+        h, pointer, it = trainer.h.copy(), trainer.pointer, trainer.iteration
+        if trainer.step(1) == 0:
+            return snapshot, h, pointer, it
+    raise AssertionError("training did not diverge")
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:overflow:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
+def test_huge_learning_rate_diverges_and_keeps_last_good_params():
+    trainer = make(learning_rate=1e3, clip=0.0, eval_every=0, sample_every=0)
+    snapshot, h, pointer, it = step_until_diverged(trainer)
+    assert trainer.status == "diverged"
+    assert "diverged" in trainer.message and "Lower the learning rate" in trainer.message
+    assert np.isfinite(trainer.flat_params).all()
+    assert np.array_equal(trainer.flat_params, snapshot)  # the bad step's update was not applied
+    assert np.array_equal(trainer.h, h) and trainer.pointer == pointer and trainer.iteration == it
+    assert len(trainer.history["loss"]) == it
+    assert trainer.step(5) == 0 and trainer.train_for(0.05) == 0  # stays stopped
+    assert np.array_equal(trainer.flat_params, snapshot)
+    trainer.resume()
+    assert (trainer.status, trainer.message, trainer.first_loss) == ("ready", "", None)
+
+
+@pytest.mark.parametrize("bad", ["nan_loss", "inf_loss", "nan_grad", "big_loss"])
+def test_divergence_guard_on_bad_step(monkeypatch, bad):
+    real = rnn.train.loss_and_grads
+    calls = {"n": 0}
+
+    def patched(params, inputs, targets, h_prev, grads_out=None):
+        loss, grads, h_last = real(params, inputs, targets, h_prev, grads_out=grads_out)
+        calls["n"] += 1
+        if calls["n"] == 4:
+            if bad == "nan_loss":
+                loss = float("nan")
+            elif bad == "inf_loss":
+                loss = float("inf")
+            elif bad == "nan_grad":
+                grads["Whh"][0, 0] = np.nan
+            else:
+                loss = 3.5 * loss * 1.5  # far above the first loss
+        return loss, grads, h_last
+
+    monkeypatch.setattr(rnn.train, "loss_and_grads", patched)
+    trainer = make(eval_every=0, sample_every=0)
+    assert trainer.step(3) == 3
+    snapshot = trainer.flat_params.copy()
+    assert trainer.step(10) == 0
+    assert trainer.status == "diverged" and "iteration 3" in trainer.message
+    assert np.array_equal(trainer.flat_params, snapshot) and np.isfinite(trainer.flat_params).all()
+    assert trainer.iteration == 3 and len(trainer.history["loss"]) == 3
+    trainer.resume()
+    assert trainer.step(2) == 2 and trainer.status == "ready"
+
+
+def test_resume_does_nothing_when_ready():
+    trainer = make()
+    trainer.step(2)
+    first = trainer.first_loss
+    trainer.resume()
+    assert trainer.status == "ready" and trainer.first_loss == first
+
+
+# --------------------------------------------------------------------------- bookkeeping
+
+
+def test_histories_and_counters():
+    trainer = make(batch_size=2, eval_every=4, sample_every=5, sample_length=9)
+    V = trainer.vocab.size
+    assert trainer.smooth_loss == pytest.approx(math.log(V))  # the seed's starting value
+    assert trainer.step(10) == 10
+    assert trainer.iteration == 10 and trainer.chars_trained == 10 * 2 * 10
+    assert all(len(trainer.history[k]) == 10 for k in HISTORY_KEYS)
+    smooth = math.log(V)
+    for loss, s in zip(trainer.history["loss"], trainer.history["smooth_loss"], strict=True):
+        smooth = 0.999 * smooth + 0.001 * loss
+        assert s == pytest.approx(smooth, rel=1e-12)
+    assert trainer.first_loss == trainer.history["loss"][0] == pytest.approx(math.log(V), rel=0.02)
+    secs = trainer.history["seconds"]
+    assert all(b >= a for a, b in zip(secs, secs[1:], strict=False)) and trainer.seconds == secs[-1] > 0
+    assert trainer.chars_per_sec == pytest.approx(trainer.chars_trained / trainer.seconds)
+    assert [i for i, _ in trainer.val_history] == [4, 8]
+    assert [i for i, _ in trainer.samples] == [5, 10] and all(len(s) == 9 for _, s in trainer.samples)
+    assert trainer.last_loss == trainer.history["loss"][-1]
+    assert trainer.last_val_loss == trainer.val_history[-1][1]
+
+
+def test_learns_the_hello_corpus():
+    trainer = make("hello hello hello world world world", hidden_size=16, seq_length=8, eval_every=0,
+                   sample_every=0)
+    trainer.step(300)
+    assert trainer.status == "ready"
+    assert np.mean(trainer.history["loss"][-20:]) < 0.3 * trainer.history["loss"][0]
+
+
+def test_evaluate_uses_carried_state_and_replaces_same_iteration():
+    trainer = make(eval_every=0, eval_max_chars=40)
+    trainer.step(7)
+    val = trainer.evaluate()
+    assert val == evaluate_loss(trainer.params, trainer.corpus.val, max_chars=40, h0=trainer.h[0])
+    assert trainer.evaluate() == val and trainer.val_history == [(7, val)]
+    trainer.step(1)
+    trainer.evaluate()
+    assert [i for i, _ in trainer.val_history] == [7, 8]
+
+
+def test_no_validation_split():
+    trainer = make("hello hello hello world world world", seq_length=5, eval_every=1)
+    assert trainer.corpus.val is None
+    trainer.step(3)
+    assert trainer.evaluate() is None and trainer.val_history == [] and trainer.last_val_loss is None
+
+
+def test_train_for_is_time_boxed():
+    trainer = make(eval_every=0, sample_every=0)
+    taken = trainer.train_for(0.1)
+    assert taken > 0 and trainer.iteration == taken
+    assert trainer.train_for(10.0, max_steps=4) == 4
+
+
+def test_clip_rate():
+    trainer = make(clip=1e-6, eval_every=0, sample_every=0)
+    trainer.step(5)
+    assert trainer.clip_rate() == 1.0 and all(trainer.history["clipped"])
+    trainer.set_clip(0)
+    trainer.step(5)
+    assert trainer.config.clip == 0 and trainer.clip_rate() == 0.5 and trainer.clip_rate(window=5) == 0.0
+
+
+def test_set_learning_rate():
+    trainer = make(optimizer="sgd", learning_rate=0.01)
+    trainer.set_learning_rate(0.5)
+    assert trainer.optimizer.lr == 0.5 and trainer.config.learning_rate == 0.5
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="learning rate"):
+            trainer.set_learning_rate(bad)
+
+
+def test_float32_trainer_keeps_float32():
+    trainer = make(dtype="float32", batch_size=2)
+    trainer.step(3)
+    assert trainer.flat_params.dtype == np.float32 and trainer.h.dtype == np.float32
+    assert all(v.dtype == np.float32 for v in trainer.optimizer.state.values())
+
+
+def test_views_share_the_flat_buffer():
+    trainer = make()
+    trainer.step(2)
+    assert all(np.shares_memory(v, trainer.flat_params) for v in trainer.params.values())
+    assert trainer.unflatten(trainer.flat_params)["Why"].shape == (trainer.vocab.size, 8)
+
+
+def test_trainer_sample_and_errors():
+    trainer = make(eval_every=0, sample_every=0)
+    trainer.step(5)
+    text = trainer.sample(40, temperature=0.7, top_k=3)
+    assert len(text) == 40 and set(text) <= set(trainer.vocab.chars)
+    assert trainer.sample(20, temperature=0) == trainer.sample(20, temperature=0)  # greedy: no randomness
+    with pytest.raises(ValueError, match="never seen"):
+        trainer.sample(10, prime="\u00e9")
+    with pytest.raises(ValueError, match="temperature"):
+        trainer.sample(10, temperature=-1)
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (dict(hidden_size=0), "hidden_size"), (dict(seq_length=0), "seq_length"),
+    (dict(learning_rate=-1.0), "learning_rate"), (dict(learning_rate=float("nan")), "learning_rate"),
+    (dict(batch_size=0), "batch_size"), (dict(dtype="float16"), "dtype"), (dict(clip=-1.0), "clip"),
+    (dict(optimizer="lbfgs"), "optimizer")])
+def test_config_validation(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**overrides).validate()
+    with pytest.raises(ValueError, match=match):
+        make(**overrides)
+
+
+def test_too_many_streams_for_the_text():
+    with pytest.raises(ValueError, match="lower the batch size"):
+        make(batch_size=100)
+
+
+def test_config_json_round_trip():
+    cfg = TrainConfig(hidden_size=32, optimizer="adam", learning_rate=0.003, batch_size=4, dtype="float32")
+    assert TrainConfig.from_dict(json.loads(cfg.to_json())) == cfg
+    assert TrainConfig.from_dict({**json.loads(cfg.to_json()), "unknown_future_key": 1}) == cfg
