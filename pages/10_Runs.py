@@ -86,7 +86,7 @@ else:
     )
     st.subheader("All runs")
     st.caption("Click a column header to sort. ★ marks the best run (lowest validation loss, else training loss).")
-    st.dataframe(styled, hide_index=True, use_container_width=True, key="runs_table")
+    st.dataframe(styled, hide_index=True, key="runs_table")
 
     # ------------------------------------------------------------------ compare
     st.subheader("Compare")
@@ -116,13 +116,12 @@ else:
             r = by_id[i]
             curves.append({"label": f"#{r.id} {r.name}", "metrics": store.metrics(r.id),
                            "val": store.val_metrics(r.id)})
-        st.plotly_chart(loss_curves(curves, x=x_axis, smoothing=smoothing, log_y=log_y), key="runs_loss_chart",
-                        use_container_width=True)
+        st.plotly_chart(loss_curves(curves, x=x_axis, smoothing=smoothing, log_y=log_y), key="runs_loss_chart")
         if any(c["val"] for c in curves):
-            st.plotly_chart(val_curves(curves, x=x_axis), key="runs_val_chart", use_container_width=True)
+            st.plotly_chart(val_curves(curves, x=x_axis), key="runs_val_chart")
         rows = [{**by_id[i].config, "val_loss": by_id[i].val_loss, "label": by_id[i].name} for i in chosen]
         if sum(r["val_loss"] is not None for r in rows) >= 2:
-            st.plotly_chart(parallel_coordinates(rows), key="runs_parcoords", use_container_width=True)
+            st.plotly_chart(parallel_coordinates(rows), key="runs_parcoords")
         else:
             st.caption("The parallel-coordinates plot needs at least two selected runs with a validation loss.")
     else:
