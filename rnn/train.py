@@ -158,7 +158,8 @@ class Trainer:
     def step(self, n: int = 1) -> int:
         """Take up to n training steps; stops early if training diverges. Returns steps taken."""
         taken = 0
-        with one_blas_thread():
+        # A diverging step may overflow or take log(0); the guard below reports it, so no warnings.
+        with one_blas_thread(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             for _ in range(n):
                 if self.status == "diverged" or not self._one_step():
                     break
@@ -169,7 +170,7 @@ class Trainer:
         """Train until `seconds` of wall time have passed (time-boxed, for live UIs)."""
         deadline = time.perf_counter() + seconds
         taken = 0
-        with one_blas_thread():
+        with one_blas_thread(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             while time.perf_counter() < deadline and (max_steps is None or taken < max_steps):
                 if self.status == "diverged" or not self._one_step():
                     break
