@@ -91,7 +91,8 @@ class NGramModel:
             ctx = context[len(context) - (n - 1):] if n - 1 <= len(context) else None
             if ctx is None:
                 break
-            p = (self.counts[n - 1].get(ctx + c, 0) + self.alpha * p) / (self.ctx_counts[n - 1].get(ctx, 0) + self.alpha)
+            hits = self.counts[n - 1].get(ctx + c, 0)
+            p = (hits + self.alpha * p) / (self.ctx_counts[n - 1].get(ctx, 0) + self.alpha)
         return p
 
     def loss(self, text: str, history: str = "") -> float:

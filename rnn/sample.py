@@ -77,18 +77,24 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
     Wxh_rows = np.ascontiguousarray(params["Wxh"].T)  # row x is Wxh x for one-hot x
     WhhT, WhyT, bh, by = params["Whh"].T, params["Why"].T, params["bh"], params["by"]
     h0, logits0 = warm_state(params, vocab, prime, h)
-    S = len(temps)
+    S, V = len(temps), vocab.size
     h = np.tile(h0, (S, 1))
     logits = np.tile(logits0, (S, 1))
     greedy = np.array([t == 0 for t in temps])
     inv_t = np.array([1.0 / t if t > 0 else 1.0 for t in temps])[:, None]
+    use_top_k = top_k is not None and top_k < V
     out = np.empty((S, length), dtype=np.int64)
     for i in range(length):
-        p = next_char_probs(logits * inv_t, 1.0, top_k)  # p_t = softmax(y_t / temperature)
-        cdf = np.cumsum(p, axis=1)
+        z = logits * inv_t  # y_t / temperature
+        if use_top_k:  # keep the k largest logits of each row
+            kth = np.partition(z, -top_k, axis=1)[:, -top_k, None]
+            z[z < kth] = -np.inf
+        z -= z.max(axis=1, keepdims=True)
+        cdf = np.exp(z, out=z).cumsum(axis=1)  # unnormalised p_t = softmax(y_t / T), accumulated
         u = rng.random(S)[:, None] * cdf[:, -1:]
-        ix = (cdf < u).sum(axis=1)  # inverse-CDF draw from p
-        ix = np.where(greedy, logits.argmax(axis=1), np.minimum(ix, p.shape[1] - 1))
+        ix = (cdf < u).sum(axis=1)  # inverse-CDF draw from p_t
+        if greedy.any():
+            ix[greedy] = logits[greedy].argmax(axis=1)
         out[:, i] = ix
         h = np.tanh(Wxh_rows[ix] + h @ WhhT + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
         logits = h @ WhyT + by  # y_t = Why h_t + by
@@ -97,5 +103,33 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
 
 def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, top_k: int | None = None,
            prime: str = "", seed: int | None = 0, h=None) -> str:
-    """`length` characters continuing `prime` (not included in the result), starting from state `h`."""
-    return sample_many(params, vocab, length, [temperature], top_k=top_k, prime=prime, seed=seed, h=h)[0]
+    """`length` characters continuing `prime` (not included in the result), starting from state `h`.
+
+    The same steps as sample_many with one stream, written with 1-D vectors: about half the NumPy
+    calls per character, which is what sampling speed is made of.
+    """
+    temperature = check_temperature(temperature)
+    if length < 0:
+        raise ValueError("length must be >= 0")
+    if top_k is not None and top_k < 1:
+        raise ValueError("top_k must be >= 1 (or None for no limit)")
+    rng = np.random.default_rng(seed)
+    xb_rows = params["Wxh"].T + params["bh"]  # row x is Wxh x + bh for one-hot x
+    WhhT, WhyT, by = params["Whh"].T, params["Why"].T, params["by"]
+    h, logits = warm_state(params, vocab, prime, h)
+    inv_t = 1.0 / temperature if temperature > 0 else 1.0
+    use_top_k = top_k is not None and top_k < vocab.size
+    out = []
+    for _ in range(length):
+        if use_top_k:  # keep the k largest logits
+            logits[logits < np.partition(logits, -top_k)[-top_k]] = -np.inf
+        z = logits - logits.max()  # shifted so exp cannot overflow
+        if inv_t != 1.0:
+            z *= inv_t  # (y_t - max) / temperature
+        cdf = np.exp(z, out=z).cumsum()  # unnormalised p_t = softmax(y_t / T), accumulated
+        u = rng.random() * cdf[-1]
+        ix = int(logits.argmax()) if temperature == 0 else int(cdf.searchsorted(u))  # inverse-CDF draw
+        out.append(ix)
+        h = np.tanh(xb_rows[ix] + h @ WhhT)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+        logits = h @ WhyT + by  # y_t = Why h_t + by
+    return vocab.decode(out)

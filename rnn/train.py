@@ -18,8 +18,8 @@ from .corpus import Corpus
 from .evaluate import evaluate_loss
 from .model import PARAM_NAMES, init_params, loss_and_grads, param_shapes
 from .optim import clip_grads, make_optimizer
+from .runtime import one_blas_thread
 from .sample import sample
-from .threads import one_blas_thread
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
