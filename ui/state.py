@@ -19,6 +19,7 @@ RUNNING = "running"
 # Validation and stored samples are what cost time besides training, so the app spaces them out.
 UI_EVAL_EVERY = 1000
 UI_EVAL_MAX_CHARS = 20_000
+UI_SAMPLE_EVERY = 200  # stored samples for the Samples-over-training page (~5 ms each at 200 chars)
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,7 +41,7 @@ def builtin_corpus(name: str, seq_length: int = 25) -> Corpus:
 
 def default_config(**overrides) -> TrainConfig:
     """min-char-rnn's hyperparameters with the app's evaluation cadence."""
-    cfg = TrainConfig(eval_every=UI_EVAL_EVERY, eval_max_chars=UI_EVAL_MAX_CHARS)
+    cfg = TrainConfig(eval_every=UI_EVAL_EVERY, eval_max_chars=UI_EVAL_MAX_CHARS, sample_every=UI_SAMPLE_EVERY)
     for k, v in overrides.items():
         setattr(cfg, k, v)
     return cfg.validate()
@@ -80,3 +81,53 @@ def is_running() -> bool:
 
 def set_running(flag: bool) -> None:
     st.session_state[RUNNING] = bool(flag)
+
+
+# --------------------------------------------------------------------------- changing the model
+
+
+def new_trainer(corpus: Corpus, config: TrainConfig) -> Trainer:
+    """A fresh Trainer; ValueError (readable) when the config does not fit the corpus."""
+    return Trainer(corpus, config)
+
+
+def reset_model() -> Trainer:
+    """Start again from fresh parameters with the current corpus and settings."""
+    old = get_trainer()
+    cfg = TrainConfig.from_dict(vars(old.config))
+    trainer = new_trainer(old.corpus, cfg)
+    set_trainer(trainer)
+    return trainer
+
+
+def switch_optimizer(trainer: Trainer, name: str, lr: float | None = None) -> None:
+    """Use another optimizer mid-run: the parameters stay, the optimizer's memory starts empty."""
+    from rnn.optim import make_optimizer
+
+    lr = trainer.optimizer.lr if lr is None else float(lr)
+    trainer.optimizer = make_optimizer(name, {"all": trainer.flat_params}, lr)
+    trainer.config.optimizer = name
+    trainer.config.learning_rate = lr
+
+
+def set_seq_length(trainer: Trainer, seq_length: int) -> None:
+    """Change the BPTT length mid-run. No parameter depends on it; only the data windows are recomputed
+    (ValueError, with the old length kept, if the text is too short for it)."""
+    old = trainer.config.seq_length
+    if seq_length == old:
+        return
+    trainer.config.seq_length = int(seq_length)
+    try:
+        trainer._setup_streams()  # the engine's own window setup; no public setter exists for this
+    except ValueError:
+        trainer.config.seq_length = old
+        trainer._setup_streams()
+        raise
+
+
+def trainer_lock():
+    """This session's lock around training steps. A deferred checkpoint download runs on another thread
+    and takes it too, so it never saves a model halfway through an update."""
+    import threading
+
+    return st.session_state.setdefault("_trainer_lock", threading.Lock())
