@@ -33,6 +33,8 @@ def add_parser(sub):
     budget.add_argument("--seconds", type=float, help="train for this many seconds")
     p.add_argument("--out", metavar="CKPT", help="save a checkpoint (.npz) at the end")
     p.add_argument("--json", action="store_true", help="print one JSON summary object as the last line")
+    p.add_argument("--no-record", action="store_true", help="do not record this run in the run store (RNN_LAB_HOME)")
+    p.add_argument("--name", help="name of the recorded run")
     p.set_defaults(run=run)
 
 
@@ -85,18 +87,24 @@ def run(args) -> int:
     steps = args.steps if args.steps is not None else (None if args.seconds is not None else 1000)
     start_iter, start_chars, start_secs = trainer.iteration, trainer.chars_trained, trainer.seconds
     progress = Progress(steps if steps is not None else args.seconds, "steps" if steps is not None else "s")
+    from ..runs.recorder import SafeRecorder
+
+    recorder = SafeRecorder(trainer, enabled=not args.no_record, name=args.name, source="cli")
     t0 = time.perf_counter()
-    if steps is not None:
-        while trainer.iteration - start_iter < steps and trainer.status != "diverged":
-            trainer.step(min(100, steps - (trainer.iteration - start_iter)))
-            progress.update(trainer.iteration - start_iter, trainer)
-    else:
-        while time.perf_counter() - t0 < args.seconds and trainer.status != "diverged":
-            trainer.train_for(min(0.2, args.seconds - (time.perf_counter() - t0)))
-            progress.update(time.perf_counter() - t0, trainer)
-    progress.update(progress.total, trainer, force=True)
-    progress.close()
-    val = trainer.evaluate()
+    with recorder:
+        if steps is not None:
+            while trainer.iteration - start_iter < steps and trainer.status != "diverged":
+                trainer.step(min(100, steps - (trainer.iteration - start_iter)))
+                progress.update(trainer.iteration - start_iter, trainer)
+                recorder.update()
+        else:
+            while time.perf_counter() - t0 < args.seconds and trainer.status != "diverged":
+                trainer.train_for(min(0.2, args.seconds - (time.perf_counter() - t0)))
+                progress.update(time.perf_counter() - t0, trainer)
+                recorder.update()
+        progress.update(progress.total, trainer, force=True)
+        progress.close()
+        val = trainer.evaluate()
     if trainer.status == "diverged":
         print(trainer.message, file=sys.stderr)
     if args.out:
@@ -117,6 +125,7 @@ def run(args) -> int:
         "vocab_size": trainer.vocab.size,
         "config": json.loads(trainer.config.to_json()),
         "checkpoint": args.out,
+        "run_id": recorder.run_id,
     }
     if args.json:
         print(json.dumps(summary))

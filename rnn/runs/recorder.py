@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 
 from .store import RunStore
@@ -148,4 +149,43 @@ class RunRecorder:
             self.fail("interrupted", status="killed")
         else:
             self.fail(f"{exc_type.__name__}: {exc}")
+        return False
+
+
+class SafeRecorder:
+    """A RunRecorder that never stops training: if the store cannot be used, it warns once on stderr and
+    goes quiet. Used by the CLI (recording is a convenience there, training is the job)."""
+
+    def __init__(self, trainer, *, enabled: bool = True, warn=None, **kwargs):
+        self.rec: RunRecorder | None = None
+        self._warn = warn or (lambda msg: print(msg, file=sys.stderr))
+        if enabled:
+            self._call(lambda: setattr(self, "rec", RunRecorder(trainer, **kwargs)))
+
+    @property
+    def run_id(self) -> int | None:
+        return self.rec.run_id if self.rec else None
+
+    def _call(self, fn):
+        try:
+            return fn()
+        except Exception as exc:  # any store failure: keep training, say why nothing is recorded
+            self.rec = None
+            self._warn(f"warning: this run is not recorded ({exc}); training continues")
+            return None
+
+    def update(self, force: bool = False):
+        if self.rec:
+            self._call(lambda: self.rec.update(force))
+
+    def finish(self, status: str | None = None):
+        if self.rec:
+            self._call(lambda: self.rec.finish(status))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.rec:
+            self._call(lambda: self.rec.__exit__(exc_type, exc, tb))
         return False
