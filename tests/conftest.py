@@ -8,3 +8,11 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 # The engine's matrices are small: one BLAS thread is as fast and does not fight other processes.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Runs recorded by tests (e.g. `python -m rnn train` in a subprocess) go to a throwaway folder, never ./runs.
+if not os.environ.get("RNN_LAB_HOME"):
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["RNN_LAB_HOME"] = tempfile.mkdtemp(prefix="rnn-lab-tests-")
+    atexit.register(shutil.rmtree, os.environ["RNN_LAB_HOME"], True)
