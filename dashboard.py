@@ -1,0 +1,56 @@
+"""RNN Lab home page: what this is, where the model stands, and where to start.
+
+Run with `streamlit run dashboard.py`. The other pages live in pages/ (Streamlit's classic multipage
+folder); each one calls ui.widgets.page_setup() first, so any page can be opened directly by URL.
+"""
+
+import streamlit as st
+
+from rnn.corpus import BUILTINS
+from ui.state import get_trainer
+from ui.widgets import fmt_int, loss_text, page_setup, page_tour
+
+page_setup("Home", "🔁")
+trainer = get_trainer()
+corpus, cfg = trainer.corpus, trainer.config
+
+st.title("🔁 RNN Lab")
+st.markdown(
+    "Watch a character-level recurrent neural network, the few dozen lines of NumPy of Karpathy's "
+    "*min-char-rnn*, **learn to write, live**.  \n"
+    "Pick a text, press **Run**, and see the loss fall, hidden units light up and samples turn from noise into words."
+)
+
+st.subheader("Where things stand")
+c1, c2, c3, c4 = st.columns(4)
+desc = BUILTINS[corpus.name][0] if corpus.name in BUILTINS else "your own text"
+c1.metric("Corpus", corpus.name, help=desc)
+c2.metric("Characters", fmt_int(len(corpus.text)), help=f"{corpus.vocab.size} distinct characters")
+c3.metric("Model", f"{cfg.hidden_size} units", help=f"{cfg.optimizer}, learning rate {cfg.learning_rate:g}")
+c4.metric("Iterations", fmt_int(trainer.iteration),
+          help="Smoothed loss " + loss_text(trainer.smooth_loss if trainer.iteration else None))
+if trainer.iteration == 0:
+    st.info(f"A fresh model is ready on **{corpus.name}** ({desc}). No typing needed: open **Train** and press "
+            "**Run**.", icon="👉")
+else:
+    st.success(f"Trained for {fmt_int(trainer.iteration)} iterations; smoothed loss "
+               f"{loss_text(trainer.smooth_loss)} per character.", icon="✅")
+
+st.page_link("pages/2_Train.py", label="**Start training →**", icon="▶️")
+
+st.subheader("A short tour")
+for path, label, icon, what in page_tour():
+    col_link, col_text = st.columns([1, 4])
+    with col_link:
+        st.page_link(path, label=label, icon=icon)
+    col_text.markdown(what)
+
+with st.expander("What is running here?"):
+    st.markdown(
+        "The model is min-char-rnn's vanilla RNN:\n\n"
+        "$h_t = \\tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h)$, $\\;y_t = W_{hy} h_t + b_y$, "
+        "$\\;p_t = \\mathrm{softmax}(y_t)$,\n\n"
+        "trained with truncated backpropagation through time on chunks of `seq_length` characters and "
+        "Adagrad, exactly as in the original 112 lines, only vectorized. Every browser tab has its own model; "
+        "nothing is shared between visitors."
+    )

@@ -1,0 +1,137 @@
+"""Train: step the RNN by hand or run it live, change hyperparameters mid-run, save and load checkpoints."""
+
+import streamlit as st
+
+import ui.train as tr
+from rnn.evaluate import bits, perplexity
+from rnn.optim import OPTIMIZERS
+from rnn.train import DTYPES
+from rnn.viz.training import grad_figure, loss_figure
+from ui.baselines import baselines_for
+from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
+from ui.history import history_arrays
+from ui.state import get_trainer, is_running, trainer_lock
+from ui.widgets import fmt_int, page_setup, show_flash, text_block
+
+page_setup("Train", "▶️", live=True, show_progress=False)
+trainer = get_trainer()
+tr.sync_widgets(trainer)
+cfg = trainer.config
+
+st.title("▶️ Train")
+st.caption(f"Corpus **{trainer.corpus.name}** · {fmt_int(len(trainer.corpus.train))} training characters · "
+           f"{trainer.vocab.size} symbols. Each step reads {cfg.seq_length} characters per stream, "
+           "backpropagates through them and updates the weights.")
+show_flash()
+
+ss = st.session_state
+
+if trainer.status == "diverged":
+    st.error(f"**Training diverged and is paused.** {trainer.message} Nothing was lost: press Step or Run to "
+             "continue (after lowering the learning rate).", icon="💥")
+
+# ---------------------------------------------------------------- buttons
+running = is_running()
+b = st.columns([1, 1, 1, 1.2, 1, 3])
+b[0].button("Step 1", on_click=tr.do_steps, args=(1,), key="tr_step1", width="stretch")
+b[1].button("Step 10", on_click=tr.do_steps, args=(10,), key="tr_step10", width="stretch")
+b[2].button("Step 100", on_click=tr.do_steps, args=(100,), key="tr_step100", width="stretch")
+b[3].button("Pause" if running else "Run", on_click=tr.toggle_run, key="tr_run", type="primary",
+            icon=":material/pause:" if running else ":material/play_arrow:", width="stretch")
+b[4].button("Reset", on_click=tr.do_reset, key="tr_reset", width="stretch",
+            help="Fresh random weights, same settings and corpus.")
+
+controls, main = st.columns([1, 3], gap="large")
+
+# ---------------------------------------------------------------- controls
+with controls:
+    st.markdown("##### Apply at once")
+    st.select_slider("Learning rate", options=tr.with_value(tr.LR_OPTIONS, ss[tr.K_LR]), key=tr.K_LR,
+                     format_func=tr.fmt_lr, on_change=tr.on_lr, help="Log scale. Takes effect at the next step.")
+    st.selectbox("Optimizer", list(OPTIMIZERS), key=tr.K_OPT, on_change=tr.on_optimizer,
+                 help="Switching keeps the weights and starts the optimizer's memory afresh.")
+    st.select_slider("Clip", options=tr.with_value(tr.CLIP_OPTIONS, ss[tr.K_CLIP]), key=tr.K_CLIP,
+                     format_func=tr.fmt_clip, on_change=tr.on_clip,
+                     help="Each gradient element is clipped to ±clip (min-char-rnn uses 5).")
+    st.slider("Sequence length", *tr.SEQ_RANGE, key=tr.K_SEQ, on_change=tr.on_seq,
+              help="Characters per truncated-BPTT chunk. The weights do not depend on it.")
+
+    st.markdown("##### Model shape (new model)")
+    st.select_slider("Hidden size", options=tr.with_value(tr.HIDDEN_OPTIONS, ss[tr.K_HIDDEN]), key=tr.K_HIDDEN)
+    st.select_slider("Batch streams", options=tr.with_value(tr.BATCH_OPTIONS, ss[tr.K_BATCH]), key=tr.K_BATCH,
+                     help="Parallel streams through the text per step (1 = min-char-rnn).")
+    s1, s2 = st.columns(2)
+    s1.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=tr.K_SEED)
+    s2.radio("Dtype", list(DTYPES), key=tr.K_DTYPE, horizontal=False)
+    changes = tr.pending_shape(trainer)
+    if changes:
+        listed = ", ".join(f"{label} {old} → {new}" for label, old, new in changes)
+        lost = (f"the current model (iteration {fmt_int(trainer.iteration)}) is discarded"
+                if trainer.iteration else "the untrained model is replaced")
+        st.warning(f"{listed}: {lost}.", icon="⚠️")
+        a1, a2 = st.columns([3, 2])
+        a1.button("Apply and reset model", type="primary", on_click=tr.apply_shape, key="tr_apply", width="stretch")
+        a2.button("Revert", on_click=tr.revert_shape, key="tr_revert", width="stretch")
+
+    st.markdown("##### Checkpoint")
+    st.download_button("Download checkpoint", data=deferred_checkpoint(trainer, trainer_lock()),
+                       file_name=checkpoint_filename(trainer), mime="application/octet-stream",
+                       on_click="ignore", key="tr_download", icon=":material/download:", width="stretch",
+                       help="Everything needed to resume exactly: weights, optimizer memory, RNG, histories.")
+    upload = st.file_uploader("Upload checkpoint (.npz)", type=["npz"], key="tr_upload")
+    if upload is not None and ss.get("_ckpt_done") != upload.file_id:
+        ss["_ckpt_done"] = upload.file_id  # handle each uploaded file once, not on every rerun
+        ok, message = apply_checkpoint(upload.getvalue(), upload.name)
+        ss["_ckpt_result"] = (ok, message)
+        if ok:
+            st.rerun()  # redraw the whole page for the loaded model
+    if ss.get("_ckpt_result"):
+        ok, message = ss["_ckpt_result"]
+        (st.success if ok else st.error)(message, icon="✅" if ok else "🚫")
+    if upload is None:
+        ss.pop("_ckpt_result", None)
+
+
+# ---------------------------------------------------------------- live view
+@st.fragment(run_every=tr.RUN_EVERY if running else None)
+def live_view():
+    trainer = get_trainer()
+    if is_running():
+        tr.live_tick(trainer)
+        if trainer.status == "diverged":
+            st.rerun()  # whole page: the Run button and the divergence message
+    m = st.columns(5)
+    m[0].metric("Iteration", fmt_int(trainer.iteration))
+    m[1].metric("Epoch", f"{trainer.epoch_progress:.2f}", help="Passes over the training text")
+    m[2].metric("Chars/s", fmt_int(round(trainer.chars_per_sec)),
+                help="Training speed of the NumPy engine (characters per second of compute)")
+    smooth = trainer.smooth_loss if trainer.iteration else None
+    m[3].metric("Smoothed loss", "—" if smooth is None else f"{smooth:.3f}",
+                help="Nats per character, running average as in min-char-rnn"
+                + ("" if smooth is None else f" = {bits(smooth):.3f} bits/char, perplexity {perplexity(smooth):.1f}"))
+    val = trainer.last_val_loss
+    m[4].metric("Validation loss", "—" if val is None else f"{val:.3f}",
+                help="Nats per character on held-out text, every "
+                f"{trainer.config.eval_every} iterations" if trainer.corpus.val is not None else
+                "This corpus is too small for a validation split")
+    live = tr.live_stats() if is_running() else None
+    if live:
+        st.caption(f"Live: {fmt_int(round(live['chars_per_sec']))} chars/s of wall time; "
+                   f"{live['train_share']:.0%} of it spent training, the rest drawing.")
+
+    h = history_arrays(trainer)
+    baselines = baselines_for(trainer.corpus)
+    st.plotly_chart(loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines),
+                    key="loss_chart", config={"displaylogo": False})
+    g, s = st.columns([1, 1])
+    with g:
+        st.plotly_chart(grad_figure(h["grad_norm"], h["clipped"]), key="grad_chart", config={"displaylogo": False})
+    with s:
+        it, text = tr.latest_sample(trainer)
+        st.caption("Latest sample")
+        text_block(text, height=230)
+        st.caption(f"iteration {fmt_int(it)} · temperature 1.0 · from the model's carried hidden state")
+
+
+with main:
+    live_view()

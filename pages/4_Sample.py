@@ -1,0 +1,81 @@
+"""Sample: the same seed at several temperatures side by side, and what temperature does to the softmax."""
+
+import numpy as np
+import streamlit as st
+
+from rnn.sample import next_char_probs, sample_many, warm_state
+from rnn.viz.training import next_char_figure
+from ui.state import get_trainer
+from ui.widgets import fmt_int, page_setup, text_block
+
+TEMPERATURES = [0.2, 0.5, 1.0, 1.5, 2.0]
+
+page_setup("Sample", "🎲")
+trainer = get_trainer()
+ss = st.session_state
+
+st.title("🎲 Sample")
+st.caption(f"The model after {fmt_int(trainer.iteration)} iterations writes on from its carried hidden state. Every "
+           "column uses the same random seed; only the temperature differs. Temperature divides the logits before "
+           "the softmax: low is safe and repetitive, high is adventurous and misspelt; greedy always takes the most "
+           "likely character.")
+
+
+def next_seed():
+    ss["sm_seed"] = int(ss.get("sm_seed", 0)) + 1
+
+
+c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1])
+prime = c1.text_input("Prime text", value="", key="sm_prime", help="Text fed in first; the samples continue it.")
+length = c2.slider("Length", 20, 1000, 300, step=10, key="sm_length")
+top_k = c3.number_input("Top-k", min_value=0, max_value=trainer.vocab.size, value=0, key="sm_topk",
+                        help="Only the k most likely characters can be drawn (0 = all).")
+ss.setdefault("sm_seed", 0)  # set here, not via value=, because Generate changes it through session state
+seed = c4.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="sm_seed")
+c5.markdown("<div style='height: 1.75rem'></div>", unsafe_allow_html=True)  # align the button with the inputs
+c5.button("Generate", type="primary", on_click=next_seed, key="sm_generate", width="stretch",
+          help="New samples with the next seed")
+
+try:
+    texts = sample_many(trainer.params, trainer.vocab, length, [*TEMPERATURES, 0.0], top_k=top_k or None,
+                        prime=prime, seed=int(seed), h=trainer.h[0])
+except ValueError as exc:
+    st.error(f"Cannot sample: {exc}", icon="🚫")
+    texts = None
+
+if texts:
+    cols = st.columns(len(texts))
+    for col, t, text in zip(cols, [*TEMPERATURES, 0.0], texts, strict=True):
+        with col:
+            st.markdown(f"**T = {t:g}**" if t else "**Greedy**")
+            text_block(text, prime=prime, height=420)
+
+st.divider()
+st.subheader("What temperature does to the next character")
+default_prefix = prime or (trainer.vocab.decode(trainer.corpus.val[:24]) if trainer.corpus.val is not None
+                           else trainer.corpus.text[:24])
+p1, p2 = st.columns([3, 2])
+prefix = p1.text_input("Prefix", value=default_prefix, key="sm_prefix",
+                       help="The model reads this text; the chart shows its odds for the character that follows.")
+temperature = p2.slider("Temperature", 0.0, 2.0, 1.0, step=0.05, key="sm_temperature",
+                        help="0 = greedy (all probability on the most likely character)")
+try:
+    _, logits = warm_state(trainer.params, trainer.vocab, prefix, h=trainer.h[0])
+except ValueError as exc:
+    st.error(f"Cannot read the prefix: {exc}", icon="🚫")
+    st.stop()
+k = top_k or None
+probs = next_char_probs(logits, temperature, k)
+ref = next_char_probs(logits, 1.0, k)
+
+
+def entropy_bits(p):
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+st.plotly_chart(next_char_figure(trainer.vocab.chars, probs, temperature, reference=ref), key="next_char_chart",
+                config={"displaylogo": False})
+st.caption(f"Entropy of the next-character distribution: {entropy_bits(ref):.2f} bits at T = 1, "
+           f"{entropy_bits(probs):.2f} bits at T = {temperature:g}. Bars: the 30 most likely characters "
+           "(␣ space, ↵ newline); outlines: the model's own softmax (T = 1).")

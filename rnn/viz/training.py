@@ -1,0 +1,273 @@
+"""Figures for watching an RNN train: loss curves, gradient health, hidden states, next-character odds.
+
+Pure builders: NumPy arrays and lists in, `plotly.graph_objects.Figure` out, so they work in a notebook
+as well as in the dashboard. Long curves are downsampled to about `max_points` points, and heatmaps are
+sent as float32, because every redraw of a live chart travels to the browser. Curves use SVG Scatter,
+not Scattergl: WebGL is missing in some headless browsers and 2k points draw fast without it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+LN2 = math.log(2)
+MAX_POINTS = 2000
+
+# Whitespace and control characters are invisible as axis labels and in tables; show a symbol instead.
+_VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+
+COLORS = {
+    "raw": "rgba(99, 110, 250, 0.35)",
+    "smooth": "#3b4cc0",
+    "val": "#ef553b",
+    "uniform": "#7f7f7f",
+    "ngram": "#2ca02c",
+    "grad": "#636efa",
+    "clip": "#ff7f0e",
+    "bar": "#3b4cc0",
+    "ref": "#9e9e9e",
+}
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def visible_char(c: str) -> str:
+    """A printable stand-in for whitespace and control characters (space -> ␣, newline -> ↵, ...)."""
+    if c in _VISIBLE:
+        return _VISIBLE[c]
+    if not c.isprintable():
+        return f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+    return c
+
+
+def char_labels(chars) -> list[str]:
+    """Visible labels for distinct characters, kept distinct (a literal '␣' never collides with a space)."""
+    labels, seen = [], set()
+    for c in chars:
+        label = visible_char(c)
+        if label in seen:
+            label = repr(c)
+        seen.add(label)
+        labels.append(label)
+    return labels
+
+
+def downsample(y, max_points: int = MAX_POINTS, how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) with at most ~max_points points for a per-step series y (x = 1-based step numbers).
+
+    Consecutive steps are grouped into equal bins; each bin becomes one point at its last step, valued
+    by the bin mean ("mean", for noisy per-step losses) or its last value ("last", for a running average
+    that is already smooth). Short series come back unchanged.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    if n <= max_points:
+        return np.arange(1, n + 1), y
+    k = math.ceil(n / max_points)
+    m = (n // k) * k
+    head = y[:m].reshape(-1, k)
+    xs = np.arange(k, m + 1, k)
+    ys = head.mean(axis=1) if how == "mean" else head[:, -1]
+    if m < n:  # the partial last bin, so the curve always reaches the latest step
+        xs = np.append(xs, n)
+        ys = np.append(ys, y[m:].mean() if how == "mean" else y[-1])
+    return xs, ys
+
+
+def rolling_mean(a, window: int) -> np.ndarray:
+    """Mean over the last `window` values at each position (shorter at the start)."""
+    a = np.asarray(a, dtype=np.float64)
+    if len(a) == 0:
+        return a
+    c = np.cumsum(np.concatenate([[0.0], a]))
+    idx = np.arange(1, len(a) + 1)
+    lo = np.maximum(0, idx - window)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def _loss_custom(nats: np.ndarray) -> np.ndarray:
+    """Columns (bits/char, perplexity) for hover text."""
+    nats = np.asarray(nats, dtype=np.float64)
+    return np.stack([nats / LN2, np.exp(np.minimum(nats, 700.0))], axis=-1)
+
+
+_LOSS_HOVER = "%{y:.3f} nats/char · %{customdata[0]:.3f} bits/char · perplexity %{customdata[1]:.2f}"
+
+
+# --------------------------------------------------------------------------- loss
+
+
+def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None = None,
+                baselines: dict[int, float] | None = None, max_points: int = MAX_POINTS,
+                height: int = 380) -> go.Figure:
+    """Training loss per character (nats) against iteration.
+
+    loss: per-step loss; smooth_loss: the running average (min-char-rnn's smooth_loss); val_history:
+    [(iteration, nats)]; vocab_size: draws the uniform-guess line ln(V); baselines: {n: nats} of n-gram
+    models on the validation text. Hover shows nats, bits/char and perplexity.
+    """
+    fig = go.Figure()
+    n = len(loss)
+    if n:
+        x, y = downsample(loss, max_points, "mean")
+        name = "loss per step" if len(x) == n else f"loss (mean of {math.ceil(n / max_points)} steps)"
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": COLORS["raw"], "width": 1},
+                                   customdata=_loss_custom(y), hovertemplate=_LOSS_HOVER))
+    if smooth_loss is not None and len(smooth_loss):
+        x, y = downsample(smooth_loss, max_points, "last")
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="smoothed loss",
+                                   line={"color": COLORS["smooth"], "width": 2.5},
+                                   customdata=_loss_custom(y), hovertemplate=_LOSS_HOVER))
+    if len(val_history):
+        vx = np.array([i for i, _ in val_history])
+        vy = np.array([v for _, v in val_history], dtype=np.float64)
+        fig.add_trace(go.Scatter(x=vx, y=vy, mode="lines+markers", name="validation",
+                                 line={"color": COLORS["val"], "width": 1.5}, marker={"size": 7},
+                                 customdata=_loss_custom(vy), hovertemplate=_LOSS_HOVER))
+    x_end = max(n, val_history[-1][0] if len(val_history) else 0, 1)
+    if vocab_size:
+        u = math.log(vocab_size)
+        fig.add_trace(go.Scatter(x=[0, x_end], y=[u, u], mode="lines", name=f"uniform guess ln({vocab_size})",
+                                 line={"color": COLORS["uniform"], "dash": "dash", "width": 1.5},
+                                 customdata=_loss_custom([u, u]), hovertemplate=_LOSS_HOVER))
+    for order, nats in sorted((baselines or {}).items()):
+        fig.add_trace(go.Scatter(
+            x=[0, x_end], y=[nats, nats], mode="lines", name=f"{order}-gram (val)",
+            line={"color": COLORS["ngram"], "dash": "dot", "width": 1.2},
+            opacity=0.4 + 0.12 * order, customdata=_loss_custom([nats, nats]), hovertemplate=_LOSS_HOVER,
+            visible=True if order in (1, 3, 5) else "legendonly"))
+    fig.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
+        xaxis_title="iteration", yaxis_title="loss (nats per character)", uirevision="loss",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}},
+    )
+    fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def grad_figure(grad_norm, clipped=None, window: int = 100, max_points: int = MAX_POINTS,
+                height: int = 280) -> go.Figure:
+    """Global gradient norm before clipping (log scale, left) and the share of recent steps that were
+    clipped (right, a rolling mean over `window` steps)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    if len(grad_norm):
+        x, y = downsample(grad_norm, max_points, "mean")
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="gradient norm",
+                                   line={"color": COLORS["grad"], "width": 1.2},
+                                   hovertemplate="%{y:.3g}"), secondary_y=False)
+    if clipped is not None and len(clipped):
+        rate = rolling_mean(np.asarray(clipped, dtype=np.float64), window)
+        x, y = downsample(rate, max_points, "last")
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"clip rate (last {window} steps)",
+                                   line={"color": COLORS["clip"], "width": 1.5},
+                                   hovertemplate="%{y:.0%}"), secondary_y=True)
+    fig.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified", uirevision="grad",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}},
+    )
+    fig.update_xaxes(title_text="iteration")
+    fig.update_yaxes(title_text="gradient norm", type="log", secondary_y=False)
+    fig.update_yaxes(title_text="clipped", range=[0, 1.02], tickformat=".0%", secondary_y=True, showgrid=False)
+    return fig
+
+
+# --------------------------------------------------------------------------- hidden states
+
+
+def unit_order(hs, by: str = "variance") -> np.ndarray:
+    """Order of hidden units for display: by variance or mean over time (largest first), or by index."""
+    hs = np.asarray(hs)
+    if by == "index":
+        return np.arange(hs.shape[1])
+    if by == "variance":
+        key = hs.var(axis=0)
+    elif by == "mean":
+        key = hs.mean(axis=0)
+    else:
+        raise ValueError(f"unknown unit order {by!r}; use variance, mean or index")
+    return np.argsort(-key, kind="stable")
+
+
+def hidden_heatmap(hs, text: str, order=None, height: int | None = None) -> go.Figure:
+    """Heatmap of hidden activations: units (rows, in `order`) x time (columns labelled by the character
+    just read). hs: (T, H) with hs[t] the state after reading text[t]."""
+    hs = np.asarray(hs)
+    T, H = hs.shape
+    if len(text) != T:
+        raise ValueError(f"text has {len(text)} characters but hs has {T} time steps")
+    order = np.arange(H) if order is None else np.asarray(order)
+    z = hs[:, order].T.astype(np.float32)  # float32 halves what each redraw sends
+    labels = [visible_char(c) for c in text]
+    # Categories must be unique, so each column is "position·char"; the ticks show only the char.
+    x = [f"{i}·{c}" for i, c in enumerate(labels)]
+    y = [f"unit {u}" for u in order]
+    step = max(1, math.ceil(T / 120))  # at most ~120 tick labels stay legible
+    fig = go.Figure(go.Heatmap(
+        z=z, x=x, y=y, colorscale="RdBu", reversescale=True, zmin=-1, zmax=1, zmid=0,
+        colorbar={"title": {"text": "h"}, "thickness": 12},
+        hovertemplate="%{y}<br>char %{x}<br>h = %{z:.3f}<extra></extra>",
+    ))
+    fig.update_layout(
+        height=height or min(900, max(320, 7 * len(order) + 120)),
+        margin={"l": 10, "r": 10, "t": 20, "b": 10}, uirevision="heatmap",
+    )
+    fig.update_xaxes(tickmode="array", tickvals=x[::step], ticktext=labels[::step], tickangle=0,
+                     tickfont={"family": "monospace", "size": 12}, title_text="character read (time →)")
+    fig.update_yaxes(autorange="reversed", showticklabels=len(order) <= 64, title_text="hidden unit")
+    return fig
+
+
+def activation_html(text: str, values, vmax: float = 1.0) -> str:
+    """The text as HTML with each character's background coloured by a value in [-vmax, vmax]
+    (blue negative, red positive). Characters are HTML-escaped; newlines are kept as line breaks."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) != len(text):
+        raise ValueError("need one value per character")
+    parts = []
+    for c, v in zip(text, values, strict=True):
+        a = float(np.clip(v / vmax, -1.0, 1.0)) if vmax > 0 else 0.0
+        rgb = "214, 39, 40" if a >= 0 else "31, 119, 180"
+        shown = "↵" if c == "\n" else html.escape(c)
+        span = (f'<span title="{v:+.3f}" style="background: rgba({rgb}, {abs(a):.2f}); '
+                f'padding: 1px 0">{shown}</span>')
+        parts.append(span + ("<br>" if c == "\n" else ""))
+    return ('<div style="font-family: monospace; font-size: 15px; line-height: 1.9; white-space: pre-wrap; '
+            'word-break: break-all">' + "".join(parts) + "</div>")
+
+
+# --------------------------------------------------------------------------- next character
+
+
+def next_char_figure(chars, probs, temperature: float, reference=None, top: int = 30,
+                     height: int = 340) -> go.Figure:
+    """Bars of P(next char) at `temperature` for the `top` most likely characters; `reference` (the same
+    distribution at T = 1) is drawn as outlines so the effect of temperature is visible."""
+    probs = np.asarray(probs, dtype=np.float64)
+    idx = np.argsort(-probs, kind="stable")[:top]
+    labels = char_labels(chars)
+    x = [labels[i] for i in idx]
+    fig = go.Figure()
+    t_name = "greedy (T = 0)" if temperature == 0 else f"T = {temperature:g}"
+    fig.add_trace(go.Bar(x=x, y=probs[idx], name=t_name, marker_color=COLORS["bar"],
+                         hovertemplate="%{x}: %{y:.3f}<extra>" + t_name + "</extra>"))
+    if reference is not None:
+        ref = np.asarray(reference, dtype=np.float64)
+        fig.add_trace(go.Bar(x=x, y=ref[idx], name="T = 1 (the model's softmax)",
+                             marker={"color": "rgba(0,0,0,0)", "line": {"color": COLORS["ref"], "width": 1.5}},
+                             hovertemplate="%{x}: %{y:.3f}<extra>T = 1</extra>"))
+    fig.update_layout(
+        height=height, barmode="overlay", margin={"l": 10, "r": 10, "t": 40, "b": 10}, bargap=0.15,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        yaxis={"title": "probability", "range": [0, 1.0], "tickformat": ".0%"},
+        xaxis={"title": "next character", "tickfont": {"family": "monospace", "size": 13}, "type": "category"},
+    )
+    return fig

@@ -1,0 +1,41 @@
+"""Checkpoint download and upload for the Train page (kept here so tests can drive them directly)."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from rnn.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
+from rnn.train import Trainer
+from ui.state import set_trainer
+
+
+def checkpoint_filename(trainer: Trainer) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", trainer.corpus.name).strip("-.") or "corpus"
+    return f"rnn-{name}-h{trainer.config.hidden_size}-it{trainer.iteration}.npz"
+
+
+def deferred_checkpoint(trainer: Trainer, lock: threading.Lock):
+    """A no-argument callable for st.download_button: builds the file only when clicked, under the
+    training lock (Streamlit runs it on another thread, possibly during a live tick)."""
+    def build() -> bytes:
+        with lock:
+            return checkpoint_bytes(trainer)
+    return build
+
+
+def apply_checkpoint(data: bytes, filename: str = "the file") -> tuple[bool, str]:
+    """Load an uploaded checkpoint and make it the session's model.
+
+    Returns (ok, message). On failure the current model is untouched and the message says what was wrong.
+    """
+    try:
+        trainer = load_checkpoint(data)
+    except CheckpointError as exc:
+        return False, f"{filename} could not be loaded: {exc}. The current model is unchanged."
+    except Exception as exc:  # never let a hostile file put a traceback on the page
+        return False, (f"{filename} could not be loaded ({type(exc).__name__}: {exc}). "
+                       "The current model is unchanged.")
+    set_trainer(trainer)
+    return True, (f"Loaded {filename}: {trainer.corpus.name}, {trainer.config.hidden_size} hidden units, "
+                  f"iteration {trainer.iteration:,}. Training continues exactly where it was saved.")

@@ -1,0 +1,96 @@
+"""Data page logic kept out of the page script so tests can call it directly."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+import pandas as pd
+import streamlit as st
+
+from rnn.corpus import Corpus, CorpusError, decode_bytes, make_corpus, unusual_characters
+from rnn.train import TrainConfig
+from rnn.viz.training import char_labels
+from ui.state import builtin_corpus, get_trainer, new_trainer, set_trainer
+
+LARGE_CORPUS = 1_000_000  # characters; above this one epoch takes a while
+LARGE_VOCAB = 200  # symbols; the output layer (V x H) grows with it
+SMALL_CORPUS = 10_000  # characters; below this the model mostly memorises
+
+PENDING = "pending_corpus"
+
+
+def corpus_from_text(text: str, name: str) -> Corpus:
+    """Validate and split text with the current model's sequence length. Raises CorpusError."""
+    return make_corpus(text, name, seq_length=get_trainer().config.seq_length)
+
+
+def corpus_from_upload(data: bytes, filename: str) -> Corpus:
+    """An uploaded file's bytes as a corpus. Raises CorpusError with what to fix."""
+    return corpus_from_text(decode_bytes(data), filename)
+
+
+def corpus_from_builtin(name: str) -> Corpus:
+    return builtin_corpus(name, get_trainer().config.seq_length)
+
+
+def use_corpus(corpus: Corpus) -> None:
+    """Make `corpus` the training corpus with a fresh model of the current settings.
+
+    Raises ValueError (e.g. too short for the number of batch streams); the old model then stays.
+    """
+    cfg = TrainConfig.from_dict(vars(get_trainer().config))
+    set_trainer(new_trainer(corpus, cfg))
+    st.session_state.pop(PENDING, None)
+
+
+def request_corpus(corpus: Corpus) -> bool:
+    """Use the corpus now if the current model has not been trained, else park it until the user
+    confirms that the model may be discarded. Returns True if applied."""
+    if get_trainer().iteration == 0:
+        use_corpus(corpus)
+        return True
+    st.session_state[PENDING] = corpus
+    return False
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def vocabulary_table(fingerprint: str, _text: str) -> pd.DataFrame:
+    """Characters with counts, most frequent first; whitespace shown as visible symbols."""
+    counts = Counter(_text).most_common()
+    chars = [c for c, _ in counts]
+    n = len(_text)
+    return pd.DataFrame({
+        "char": char_labels(chars),
+        "code": [f"U+{ord(c):04X}" for c in chars],
+        "name": [unicodedata.name(c, "").lower() or "(control)" for c in chars],
+        "count": [k for _, k in counts],
+        "share": [k / n for _, k in counts],
+    })
+
+
+def corpus_warnings(corpus: Corpus) -> list[str]:
+    """Things worth knowing before training on this corpus."""
+    out = []
+    if corpus.notice:
+        out.append(corpus.notice)
+    n = len(corpus.text)
+    if n > LARGE_CORPUS:
+        out.append(f"Large corpus ({n:,} characters): one epoch takes a while; the live charts show progress "
+                   "long before it ends.")
+    elif n < SMALL_CORPUS:
+        out.append(f"Small corpus ({n:,} characters): the model can memorise it, so watch the validation loss "
+                   "(if any) rather than the training loss.")
+    if corpus.vocab.size > LARGE_VOCAB:
+        out.append(f"Large vocabulary ({corpus.vocab.size} distinct characters): the output layer grows with "
+                   "it and training is slower. Is this text in one script?")
+    odd = unusual_characters(corpus.text)
+    if odd:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in odd[:10])
+        out.append(f"Unusual characters (control or formatting codes): {shown}. The model will learn them too; "
+                   "clean the text if they are not meant to be there.")
+    return out
+
+
+__all__ = ["CorpusError", "corpus_from_text", "corpus_from_upload", "corpus_from_builtin", "use_corpus",
+           "request_corpus", "vocabulary_table", "corpus_warnings", "PENDING"]

@@ -1,0 +1,224 @@
+"""Train page logic: widget <-> config sync, button callbacks, the live tick, the latest sample.
+
+Callbacks run before the page script, so everything drawn after them (button labels, metrics, charts)
+already reflects the change.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from rnn.optim import DEFAULT_LR
+from rnn.sample import sample
+from rnn.train import TrainConfig, Trainer
+from ui.state import (
+    get_trainer,
+    is_running,
+    new_trainer,
+    reset_model,
+    set_running,
+    set_seq_length,
+    set_trainer,
+    switch_optimizer,
+    trainer_lock,
+)
+from ui.widgets import flash
+
+TICK_SECONDS = 0.15  # compute per live tick: short enough that clicks stay responsive
+RUN_EVERY = 0.1  # shorter than a tick: the next tick is always queued, so ticks run back to back
+SAMPLE_EVERY_SECONDS = 1.0  # how often the live "Latest sample" is redrawn
+SAMPLE_LENGTH = 200
+
+LR_OPTIONS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+CLIP_OPTIONS = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
+HIDDEN_OPTIONS = [8, 16, 32, 50, 64, 100, 128, 200, 256, 384, 512]
+BATCH_OPTIONS = [1, 2, 4, 8, 16, 32, 64, 128]
+SEQ_RANGE = (2, 200)
+
+# widget keys
+K_LR, K_OPT, K_CLIP, K_SEQ = "tr_lr", "tr_opt", "tr_clip", "tr_seq"
+K_HIDDEN, K_BATCH, K_SEED, K_DTYPE = "tr_hidden", "tr_batch", "tr_seed", "tr_dtype"
+SHAPE_KEYS = {K_HIDDEN: "hidden_size", K_BATCH: "batch_size", K_SEED: "seed", K_DTYPE: "dtype"}
+LIVE_KEYS = {K_LR: "learning_rate", K_OPT: "optimizer", K_CLIP: "clip", K_SEQ: "seq_length"}
+SHAPE_LABELS = {"hidden_size": "Hidden size", "batch_size": "Batch streams", "seed": "Seed", "dtype": "Dtype"}
+_SYNCED = "_train_widgets_for"
+_LIVE = "_live_stats"
+_SAMPLE = "_latest_sample"
+
+
+def with_value(options: list, value) -> list:
+    """Options plus `value` (e.g. from an uploaded checkpoint), sorted."""
+    return options if value in options else sorted([*options, value])
+
+
+def fmt_lr(x: float) -> str:
+    return f"{x:g}"
+
+
+def fmt_clip(x: float) -> str:
+    return "off" if x == 0 else f"±{x:g}"
+
+
+def sync_widgets(trainer: Trainer) -> None:
+    """Point the widgets at the model's config when the model changed (reset, new corpus, checkpoint) or
+    when Streamlit dropped their state (after visiting another page)."""
+    ss = st.session_state
+    fresh = ss.get(_SYNCED) is not trainer
+    cfg = trainer.config
+    for key, attr in {**LIVE_KEYS, **SHAPE_KEYS}.items():
+        if fresh or key not in ss:
+            value = getattr(cfg, attr)
+            ss[key] = float(value) if attr in ("learning_rate", "clip") else value
+    ss[_SYNCED] = trainer
+
+
+# --------------------------------------------------------------------------- live settings (apply mid-run)
+
+
+def on_lr() -> None:
+    get_trainer().set_learning_rate(st.session_state[K_LR])
+
+
+def on_optimizer() -> None:
+    trainer = get_trainer()
+    name = st.session_state[K_OPT]
+    if name == trainer.optimizer.name:
+        return
+    lr = DEFAULT_LR[name]
+    with trainer_lock():
+        switch_optimizer(trainer, name, lr)
+    st.session_state[K_LR] = lr
+    flash("info", f"Switched to **{name}**. The parameters are kept; the optimizer's memory starts empty. "
+                  f"The learning rate is now {name}'s usual {lr:g}.")
+
+
+def on_clip() -> None:
+    get_trainer().set_clip(st.session_state[K_CLIP])
+
+
+def on_seq() -> None:
+    trainer = get_trainer()
+    try:
+        with trainer_lock():
+            set_seq_length(trainer, st.session_state[K_SEQ])
+    except ValueError as exc:
+        st.session_state[K_SEQ] = trainer.config.seq_length
+        flash("error", f"Sequence length not changed: {exc}.")
+
+
+# --------------------------------------------------------------------------- shape changes (need a new model)
+
+
+def pending_shape(trainer: Trainer) -> list[tuple[str, object, object]]:
+    """(label, current, requested) for each shape setting whose widget differs from the model."""
+    ss = st.session_state
+    out = []
+    for key, attr in SHAPE_KEYS.items():
+        if key in ss and ss[key] != getattr(trainer.config, attr):
+            out.append((SHAPE_LABELS[attr], getattr(trainer.config, attr), ss[key]))
+    return out
+
+
+def apply_shape() -> None:
+    """Build a fresh model with the requested shape; on a bad combination keep the old one."""
+    ss = st.session_state
+    old = get_trainer()
+    cfg = TrainConfig.from_dict(vars(old.config))
+    for key, attr in SHAPE_KEYS.items():
+        setattr(cfg, attr, ss[key])
+    try:
+        set_trainer(new_trainer(old.corpus, cfg.validate()))
+    except ValueError as exc:
+        flash("error", f"These settings do not fit the corpus: {exc}. The current model is unchanged.")
+        return
+    flash("success", f"New model: {cfg.hidden_size} hidden units, {cfg.batch_size} stream(s), {cfg.dtype}, "
+                     f"seed {cfg.seed}.")
+
+
+def revert_shape() -> None:
+    ss = st.session_state
+    cfg = get_trainer().config
+    for key, attr in SHAPE_KEYS.items():
+        ss[key] = getattr(cfg, attr)
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+def do_steps(n: int) -> None:
+    trainer = get_trainer()
+    trainer.resume()  # pressing Step after a divergence means "try again from here"
+    with trainer_lock():
+        trainer.step(n)
+    if trainer.status == "diverged":
+        set_running(False)
+
+
+def toggle_run() -> None:
+    if is_running():
+        set_running(False)
+        return
+    get_trainer().resume()
+    st.session_state.pop(_LIVE, None)
+    set_running(True)
+
+
+def do_reset() -> None:
+    reset_model()
+    st.session_state.pop(_SAMPLE, None)
+    flash("info", "The model starts again from fresh random weights (same settings and corpus).")
+
+
+# --------------------------------------------------------------------------- live tick
+
+
+def live_tick(trainer: Trainer, seconds: float = TICK_SECONDS) -> int:
+    """Train for `seconds` and account the wall time, so the page can report how much of live time
+    goes into training (the rest is drawing and Streamlit's round trips)."""
+    now = time.perf_counter()
+    stats = st.session_state.setdefault(_LIVE, {"wall": 0.0, "chars": 0, "compute": 0.0, "last": None})
+    if stats["last"] is not None and now - stats["last"] < 2.0:  # a gap means we were paused
+        stats["wall"] += now - stats["last"]
+    stats["last"] = now
+    before_chars, before_sec = trainer.chars_trained, trainer.seconds
+    with trainer_lock():
+        taken = trainer.train_for(seconds)
+    stats["chars"] += trainer.chars_trained - before_chars
+    stats["compute"] += trainer.seconds - before_sec
+    if trainer.status == "diverged":
+        set_running(False)
+    return taken
+
+
+def live_stats() -> dict | None:
+    """{'chars_per_sec', 'train_share'} of the live run so far (None before two ticks)."""
+    stats = st.session_state.get(_LIVE)
+    if not stats or stats["wall"] <= 0:
+        return None
+    # chars counted over the measured wall intervals: the newest tick's chars belong to the next interval
+    return {"chars_per_sec": stats["chars"] / (stats["wall"] + TICK_SECONDS),
+            "train_share": min(1.0, stats["compute"] / (stats["wall"] + TICK_SECONDS))}
+
+
+def latest_sample(trainer: Trainer) -> tuple[int, str]:
+    """A 200-character sample from the model's carried state, redrawn at most once a second while
+    running. Uses its own seed (the iteration), so it never disturbs the trainer's random stream."""
+    ss = st.session_state
+    cached = ss.get(_SAMPLE)
+    now = time.perf_counter()
+    if cached is not None and cached[0] is trainer and (
+            cached[1] == trainer.iteration or (is_running() and now - cached[3] < SAMPLE_EVERY_SECONDS)):
+        return cached[1], cached[2]
+    text = sample(trainer.params, trainer.vocab, SAMPLE_LENGTH, temperature=1.0, seed=trainer.iteration,
+                  h=trainer.h[0])
+    ss[_SAMPLE] = (trainer, trainer.iteration, text, now)
+    return trainer.iteration, text
+
+
+def epoch_seconds(trainer: Trainer) -> float | None:
+    """Compute time one epoch takes at the current speed."""
+    cps = trainer.chars_per_sec
+    return len(trainer.corpus.train) / cps if cps > 0 else None
+

@@ -1,0 +1,121 @@
+"""Page scaffolding and small display helpers shared by every page."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import streamlit as st
+
+from rnn.evaluate import bits
+from ui.state import get_trainer, init_state, set_running
+
+APP_NAME = "RNN Lab"
+
+
+def page_setup(title: str, icon: str = "🔁", *, live: bool = False, show_progress: bool = True) -> None:
+    """First call of every page: page config, session state, sidebar status.
+
+    Live training only runs on the Train page (`live=True`); any other page pauses it, so the Run button
+    always tells the truth about what is happening.
+    """
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
+    init_state()
+    if not live:
+        set_running(False)
+    sidebar_status(show_progress=show_progress)
+
+
+def fmt_int(n: int) -> str:
+    return f"{n:,}"
+
+
+def loss_text(nats: float | None) -> str:
+    return "—" if nats is None else f"{nats:.3f} nats ({bits(nats):.2f} bits)"
+
+
+def sidebar_status(show_progress: bool = True) -> None:
+    """Corpus and model in a few lines, on every page."""
+    trainer = get_trainer()
+    corpus, cfg = trainer.corpus, trainer.config
+    with st.sidebar:
+        st.markdown("#### Current model")
+        st.caption(
+            f"**Corpus** {html.escape(corpus.name)} · {fmt_int(len(corpus.text))} chars · "
+            f"{corpus.vocab.size} symbols"
+        )
+        st.caption(
+            f"**RNN** {cfg.hidden_size} hidden units · {cfg.optimizer} lr {cfg.learning_rate:g} · "
+            f"seq {cfg.seq_length} · {cfg.batch_size} stream{'s' if cfg.batch_size > 1 else ''} · {cfg.dtype}"
+        )
+        if show_progress:
+            st.caption(
+                f"**Trained** {fmt_int(trainer.iteration)} iterations · epoch {trainer.epoch_progress:.2f} · "
+                f"loss {loss_text(trainer.smooth_loss if trainer.iteration else None)}"
+            )
+        if trainer.status == "diverged":
+            st.caption(":red[**Diverged**, paused: see the Train page]")
+
+
+def text_block(text: str, prime: str = "", height: int | None = None) -> None:
+    """Monospace, wrapped, HTML-escaped sample text; the prime (if any) in grey before it."""
+    style = "font-family: monospace; font-size: 14px; white-space: pre-wrap; word-break: break-word; " \
+            "background: rgba(128,128,128,0.08); border-radius: 6px; padding: 10px 12px; margin: 0"
+    if height:
+        style += f"; height: {height}px; overflow-y: auto"
+    body = (f'<span style="color: #888">{html.escape(prime)}</span>' if prime else "") + html.escape(text)
+    st.markdown(f'<div style="{style}">{body}</div>', unsafe_allow_html=True)
+
+
+_FLASH = "_flash"
+
+
+def flash(kind: str, message: str) -> None:
+    """A message to show once at the top of the next run (kept across st.rerun)."""
+    st.session_state[_FLASH] = (kind, message)
+
+
+def show_flash() -> None:
+    kind, message = st.session_state.pop(_FLASH, (None, None))
+    if kind == "success":
+        st.success(message, icon="✅")
+    elif kind == "info":
+        st.info(message, icon="ℹ️")
+    elif kind == "warning":
+        st.warning(message, icon="⚠️")
+    elif kind == "error":
+        st.error(message, icon="🚫")
+
+
+_TOUR = {
+    "Data": ("📄", "choose a built-in text, paste your own or upload a .txt file"),
+    "Train": ("▶️", "step or run live; hidden size, sequence length, learning rate; save and load checkpoints"),
+    "Hidden states": ("🌡️", "a heatmap of every hidden unit over a piece of text"),
+    "Sample": ("🎲", "generated text at temperatures 0.2 → 2.0 side by side, and what temperature does to the "
+               "softmax"),
+}
+
+
+def page_tour(pages_dir: str | Path | None = None) -> list[tuple[str, str, str, str]]:
+    """(path, label, icon, one line) for every page in pages/, in sidebar order. Pages other helpers add
+    are described by the first line of their module docstring."""
+    import ast
+    import re
+
+    root = Path(pages_dir) if pages_dir else Path(__file__).resolve().parent.parent / "pages"
+    found = []
+    for f in root.glob("*.py"):
+        m = re.match(r"(\d+)_(.+)\.py$", f.name)
+        if not m:
+            continue
+        label = m.group(2).replace("_", " ")
+        icon, what = _TOUR.get(label, ("📊", ""))
+        if not what:
+            try:
+                doc = ast.get_docstring(ast.parse(f.read_text(encoding="utf-8"))) or ""
+            except (SyntaxError, OSError, UnicodeDecodeError):
+                doc = ""
+            first = " ".join(doc.strip().split("\n\n")[0].split()) if doc.strip() else ""
+            what = first.split(":", 1)[1].strip() if ":" in first else first
+        found.append((int(m.group(1)), f"pages/{f.name}", label, icon, what))
+    return [t[1:] for t in sorted(found)]
