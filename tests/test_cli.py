@@ -1,0 +1,191 @@
+"""`python -m rnn` end to end in a subprocess: train --json, checkpoints, sample, resume, bench, bad arguments."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnn.checkpoint import load_checkpoint
+from rnn.cli import main
+from rnn.corpus import load_builtin
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = {**os.environ, "PYTHONPATH": ROOT, "OPENBLAS_NUM_THREADS": "1"}
+SUMMARY_KEYS = {"iterations", "chars_trained", "seconds", "chars_per_sec", "train_loss", "val_loss"}
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "rnn", *map(str, args)], capture_output=True, text=True,
+                          env=ENV, cwd=cwd or ROOT, timeout=120)
+
+
+def last_json(stdout):
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "zen.npz"
+    r = cli("train", "--builtin", "zen", "--steps", 30, "--hidden", 16, "--json", "--out", path)
+    assert r.returncode == 0, r.stderr
+    return path, r
+
+
+def test_train_json_summary(ckpt):
+    path, r = ckpt
+    summary = last_json(r.stdout)
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["iterations"] == 30 and summary["chars_trained"] == 30 * 25
+    assert summary["seconds"] > 0 and summary["chars_per_sec"] > 0
+    assert 0 < summary["train_loss"] < 5 and 0 < summary["val_loss"] < 5  # nats/char, V = 45
+    assert summary["status"] == "ready" and summary["checkpoint"] == str(path)
+    assert "Traceback" not in r.stderr and r.stderr.strip() == ""  # no progress bar when not a terminal
+    trainer = load_checkpoint(path)
+    assert trainer.iteration == 30 and trainer.config.hidden_size == 16
+    assert trainer.corpus.text == load_builtin("zen")
+    assert trainer.val_history[-1][1] == pytest.approx(summary["val_loss"])
+
+
+def test_train_plain_output(tmp_path):
+    r = cli("train", "--builtin", "hello", "--steps", 5, "--hidden", 8, "--seq-length", 10)
+    assert r.returncode == 0, r.stderr
+    assert "5 iterations" in r.stdout and "n/a (no validation split)" in r.stdout
+
+
+def test_sample_is_reproducible(ckpt):
+    path, _ = ckpt
+    a = cli("sample", path, "--length", 50, "--seed", 1)
+    b = cli("sample", path, "--length", 50, "--seed", 1)
+    assert a.returncode == 0 and b.returncode == 0, a.stderr
+    assert a.stdout == b.stdout
+    text = a.stdout[:-1]  # print's newline
+    assert len(text) == 50 and set(text) <= set(load_builtin("zen"))
+    c = cli("sample", path, "--length", 50, "--seed", 2)
+    assert c.stdout != a.stdout
+    greedy = cli("sample", path, "--length", 30, "--temperature", 0, "--prime", "Beautiful", "--top-k", 3)
+    assert greedy.returncode == 0 and greedy.stdout.startswith("Beautiful") and len(greedy.stdout) == 9 + 30 + 1
+
+
+def test_resume_continues_exactly(ckpt, tmp_path):
+    path, _ = ckpt
+    resumed_path, full_path = tmp_path / "resumed.npz", tmp_path / "full.npz"
+    r = cli("train", "--resume", path, "--steps", 10, "--json", "--out", resumed_path)
+    assert r.returncode == 0, r.stderr
+    summary = last_json(r.stdout)
+    assert summary["iterations"] == 40 and summary["new_iterations"] == 10 and summary["chars_trained"] == 250
+    full = cli("train", "--builtin", "zen", "--steps", 40, "--hidden", 16, "--json", "--out", full_path)
+    assert full.returncode == 0, full.stderr
+    a, b = load_checkpoint(resumed_path), load_checkpoint(full_path)
+    assert np.array_equal(a.flat_params, b.flat_params) and np.array_equal(a.h, b.h)
+    assert a.history["loss"] == b.history["loss"]
+
+
+def test_train_on_a_file_with_seconds_budget(tmp_path):
+    corpus = tmp_path / "notes.txt"
+    corpus.write_bytes(("caf\u00e9 cr\u00e8me \u732b\r\n" * 60).encode("utf-8"))
+    r = cli("train", "--corpus", corpus, "--seconds", 0.3, "--hidden", 8, "--batch", 2, "--optimizer", "adam",
+            "--lr", 0.01, "--dtype", "float32", "--json")
+    assert r.returncode == 0, r.stderr
+    summary = last_json(r.stdout)
+    assert summary["iterations"] > 0 and summary["config"]["dtype"] == "float32"
+    assert summary["config"]["optimizer"] == "adam" and summary["config"]["batch_size"] == 2
+    assert summary["vocab_size"] == len(set("caf\u00e9 cr\u00e8me \u732b\n"))  # CRLF read as LF
+
+
+def test_diverged_run_exits_nonzero_with_message():
+    r = cli("train", "--builtin", "hello", "--lr", 1000, "--clip", 0, "--steps", 50, "--hidden", 16, "--json")
+    assert r.returncode == 1
+    assert last_json(r.stdout)["status"] == "diverged"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "diverged" in lines[0] and "Traceback" not in r.stderr
+
+
+def test_bench_prints_a_table():
+    r = cli("bench", "--hidden", 16, "--batch", 1, "--dtype", "float64", "--seconds", 0.05, "--repeats", 1)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("| what |") and "ratio" in lines[0]
+    assert any(line.startswith("| train | 16 | 1 | float64 |") for line in lines)
+    assert any(line.startswith("| sample |") for line in lines)
+    assert all(line.rstrip().endswith("x |") for line in lines[2:])
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    (d / "corrupt.npz").write_bytes(os.urandom(3000))
+    (d / "latin1.txt").write_bytes("caf\u00e9 au lait, cr\u00e8me br\u00fbl\u00e9e ".encode("latin-1") * 10)
+    (d / "short.txt").write_text("too short")
+    (d / "empty.txt").write_text("")
+    return d
+
+
+# The brief's cases run as real subprocesses; the rest call main() in-process (same code, faster).
+BAD_SUBPROCESS = [
+    ("train", "--bogus"),
+    ("train", "--corpus", "{d}/does-not-exist.txt"),
+    ("train", "--builtin", "nope"),
+    ("train", "--builtin", "zen", "--lr", "-1"),
+    ("sample", "{d}/corrupt.npz"),
+]
+BAD_IN_PROCESS = [
+    ("train", "--builtin", "zen", "--hidden", "0"),
+    ("train", "--builtin", "zen", "--steps", "-5"),
+    ("train", "--builtin", "zen", "--steps", "ten"),
+    ("train", "--builtin", "zen", "--optimizer", "lbfgs"),
+    ("train", "--builtin", "zen", "--steps", "1", "--seconds", "1"),
+    ("train", "--corpus", "{d}/latin1.txt"),
+    ("train", "--corpus", "{d}/short.txt"),
+    ("train", "--corpus", "{d}/empty.txt"),
+    ("train", "--resume", "{d}/corrupt.npz"),
+    ("train", "--resume", "{d}/does-not-exist.npz"),
+    ("sample", "{d}/does-not-exist.npz"),
+    ("sample", "{ckpt}", "--temperature", "-1"),
+    ("sample", "{ckpt}", "--temperature", "nan"),
+    ("sample", "{ckpt}", "--prime", "\u00fc\u00df"),
+    ("sample", "{ckpt}", "--top-k", "0"),
+    ("sample", "{ckpt}", "--length", "-3"),
+    ("sample",),
+    ("bench", "--seconds", "0"),
+    ("nonsense",),
+    (),
+]
+
+
+def fill(args, bad_files, ckpt):
+    return [a.format(d=bad_files, ckpt=ckpt[0]) for a in args]
+
+
+def assert_one_line(stderr):
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) > 10, stderr
+
+
+@pytest.mark.parametrize("args", BAD_SUBPROCESS, ids=" ".join)
+def test_bad_arguments_exit_nonzero_one_line(args, bad_files, ckpt):
+    r = cli(*fill(args, bad_files, ckpt))
+    assert r.returncode != 0 and r.stdout == ""
+    assert_one_line(r.stderr)
+
+
+@pytest.mark.parametrize("args", BAD_IN_PROCESS, ids=lambda a: " ".join(a) or "no-command")
+def test_bad_arguments_in_process(args, bad_files, ckpt, capsys):
+    assert main(fill(args, bad_files, ckpt)) != 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert_one_line(err)
+
+
+def test_user_errors_name_the_problem(bad_files, ckpt, capsys):
+    for args, words in [(("train", "--corpus", "{d}/latin1.txt"), "UTF-8"),
+                        (("train", "--corpus", "{d}/short.txt"), "seq_length + 1"),
+                        (("train", "--builtin", "zen", "--lr", "-1"), "learning_rate"),
+                        (("sample", "{d}/corrupt.npz"), "not a checkpoint"),
+                        (("sample", "{ckpt}", "--prime", "\u00fc"), "never seen"),
+                        (("sample", "{ckpt}", "--temperature", "-1"), "temperature")]:
+        assert main(fill(args, bad_files, ckpt)) == 1
+        assert words in capsys.readouterr().err
