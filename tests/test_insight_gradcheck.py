@@ -55,3 +55,13 @@ def test_cli_text_and_bad_input(capsys):
     assert "PASSED" in capsys.readouterr().out
     assert main(["gradcheck", "--hidden", "0"]) == 1
     assert "--hidden" in capsys.readouterr().err
+
+
+def test_sampling_prefers_entries_with_a_noticeable_gradient():
+    params, inputs, targets, h = gc.random_problem(vocab_size=6, hidden_size=20, seq_length=5, seed=2)
+    result = gc.gradient_check(params, inputs, targets, h, max_checks=10)
+    full = gc.gradient_check(params, inputs, targets, h)
+    for name in ("Whh", "Why"):
+        g = np.abs(full[name]["analytic"])
+        picked = np.abs(result[name]["analytic"])
+        assert np.all(picked >= gc.SAMPLE_FLOOR * g.max())

@@ -1,0 +1,168 @@
+"""AppTest for the insight pages: defaults run without exception, a main interaction works, user text is escaped."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnn.corpus import load_builtin, make_corpus
+from rnn.train import TrainConfig, Trainer
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+HOSTILE = ('Hello "world" <script>alert(1)</script> (a [b] c) 123\n'
+           '<img src=x onerror="alert(2)"> & <b>bold</b> x = {1: 2}\n')
+
+
+def make_trainer(text, steps=120, **kw):
+    cfg = dict(hidden_size=24, eval_every=0, sample_every=40, health_every=20)
+    cfg.update(kw)
+    t = Trainer(make_corpus(text, "test", seq_length=cfg.get("seq_length", 25)), TrainConfig(**cfg))
+    t.step(steps)
+    return t
+
+
+@pytest.fixture(scope="module")
+def docs_trainer():
+    return make_trainer(load_builtin("python-docs")[:40_000])
+
+
+@pytest.fixture(scope="module")
+def hostile_trainer():
+    return make_trainer(HOSTILE * 60, steps=60, batch_size=2)
+
+
+def app(page, trainer):
+    at = AppTest.from_file(str(PAGES / page), default_timeout=60)
+    at.session_state["trainer"] = trainer
+    at.session_state["corpus"] = trainer.corpus
+    return at.run()
+
+
+def ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart(at, key):
+    for c in at.get("plotly_chart"):
+        if c.proto.id and key in c.proto.id:
+            return json.loads(c.proto.spec)
+    raise AssertionError(f"no chart {key!r}")
+
+
+def html_bodies(at):
+    return [m.value for m in at.markdown if getattr(m.proto, "allow_html", False)]
+
+
+def chart_specs(at):
+    return [c.proto.spec for c in at.get("plotly_chart")]
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+
+def test_neurons_page(docs_trainer):
+    at = ok(app("5_Neurons.py", docs_trainer))
+    assert len(at.get("plotly_chart")) == 2
+    assert len(html_bodies(at)) == 12  # six strongest and six weakest contexts, as coloured HTML
+    first = at.number_input[0]
+    assert first.label == "Hidden unit"
+    ok(first.set_value(5).run())
+    assert any("Unit 5" in s for s in chart_specs(at))
+    ok(at.text_area[0].set_value("the <script>x</script> and ~~~").run())
+    assert any("never seen" in w.value for w in at.warning)
+
+
+def test_surprise_page(docs_trainer):
+    at = ok(app("6_Surprise.py", docs_trainer))
+    assert any(m.label == "Mean surprise" for m in at.metric)
+    spec = chart(at, "surprise_chart")
+    assert "model expected" in json.dumps(spec)
+    ok(at.text_area[0].set_value("the function returns").run())
+    mean = next(m for m in at.metric if m.label == "Mean surprise").value
+    from rnn.insight.surprise import surprise
+    s = surprise(docs_trainer.params, docs_trainer.vocab, "the function returns", h0=docs_trainer.h[0])
+    assert mean == f"{s.mean:.3f} nats"
+    ok(at.text_area[0].set_value("x").run())
+    assert any("at least two" in i.value for i in at.info)
+
+
+def test_training_health_page(docs_trainer):
+    at = ok(app("7_Training_health.py", docs_trainer))
+    spec = chart(at, "health_chart")
+    radius = [d["spectral_radius"] for d in docs_trainer.health_history]
+    y = spec["data"][0]["y"]
+    if isinstance(y, dict):  # numpy arrays arrive base64-encoded
+        import base64
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    np.testing.assert_allclose(y, radius)
+    chart(at, "gradient_flow_chart")
+    assert any(m.label == "Spectral radius of Whh" for m in at.metric)
+
+
+def test_training_health_page_untrained():
+    t = make_trainer(load_builtin("zen"), steps=0)
+    at = ok(app("7_Training_health.py", t))
+    assert any("recorded every" in i.value for i in at.info)
+
+
+def test_bptt_walkthrough_page_and_take_step(docs_trainer):
+    t = make_trainer(load_builtin("python-docs")[:20_000], steps=30)
+    at = ok(app("8_BPTT_walkthrough.py", t))
+    for key in ("bptt_hidden_chart", "bptt_steps_chart", "bptt_params_chart"):
+        chart(at, key)
+    assert len(at.dataframe) == 2
+    before = t.iteration
+    ok(next(b for b in at.button if b.label == "Take this step").click().run())
+    assert at.session_state["trainer"].iteration == before + 1
+
+
+def test_gradient_check_page():
+    t = make_trainer(load_builtin("zen"), steps=50)
+    at = ok(app("9_Gradient_check.py", t))
+    assert at.success and "Passed" in at.success[0].value
+    chart(at, "gradcheck_chart")
+    ok(at.radio[0].set_value("The running model").run())
+    assert at.success, [e.value for e in at.error]
+    ok(next(b for b in at.button if b.label == "Check other weights").click().run())
+    assert at.success
+
+
+def test_samples_over_training_page(docs_trainer):
+    at = ok(app("11_Samples_over_training.py", docs_trainer))
+    assert len(docs_trainer.samples) == 3
+    slider = at.select_slider[0]
+    assert slider.label == "Sample"
+    ok(slider.set_value(0).run())
+    assert any("iteration 40" in m.value for m in at.markdown)
+    assert any(m.label == "Novel share" for m in at.metric)
+    ok(at.radio[0].set_value("A fresh sample").run())
+    assert any(m.label == "Novel share" for m in at.metric)
+
+
+def test_samples_page_without_samples_records_one():
+    t = make_trainer(load_builtin("zen"), steps=10, sample_every=0)
+    at = ok(app("11_Samples_over_training.py", t))
+    assert any("No samples stored yet" in i.value for i in at.info)
+    ok(next(b for b in at.button if b.label == "Record a sample now").click().run())
+    assert len(t.samples) == 1
+    assert any(m.label == "Novel share" for m in at.metric)
+
+
+# ------------------------------------------------------------------------------------------------ escaping
+
+INSIGHT_PAGES = ["5_Neurons.py", "6_Surprise.py", "7_Training_health.py", "8_BPTT_walkthrough.py",
+                 "9_Gradient_check.py", "11_Samples_over_training.py"]
+
+
+@pytest.mark.parametrize("page", INSIGHT_PAGES)
+def test_hostile_corpus_is_shown_as_text(page, hostile_trainer):
+    hostile_trainer.samples.append((hostile_trainer.iteration, HOSTILE))  # a sample that copies the corpus
+    at = ok(app(page, hostile_trainer))
+    for body in html_bodies(at) + chart_specs(at):
+        assert "<script" not in body and "<img" not in body and "<b>bold" not in body
+    if page == "11_Samples_over_training.py":
+        bodies = " ".join(html_bodies(at))
+        assert "&lt;script&gt;" in bodies  # the hostile sample is there, escaped
