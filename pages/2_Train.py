@@ -10,15 +10,18 @@ from rnn.viz.training import grad_figure, loss_figure
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.history import history_arrays
+from ui.query import sync_url
+from ui.recording import track as track_run
 from ui.state import get_trainer, is_running, trainer_lock
-from ui.widgets import fmt_int, page_setup, show_flash, text_block
+from ui.widgets import ICONS, fmt_int, page_setup, show_flash, text_block
 
 page_setup("Train", "▶️", live=True, show_progress=False)
 trainer = get_trainer()
 tr.sync_widgets(trainer)
+sync_url(trainer)  # the settings in the URL, so a link reopens them
 cfg = trainer.config
 
-st.title("▶️ Train")
+st.title("Train")
 st.caption(f"Corpus **{trainer.corpus.name}** · {fmt_int(len(trainer.corpus.train))} training characters · "
            f"{trainer.vocab.size} symbols. Each step reads {cfg.seq_length} characters per stream, "
            "backpropagates through them and updates the weights.")
@@ -28,7 +31,7 @@ ss = st.session_state
 
 if trainer.status == "diverged":
     st.error(f"**Training diverged and is paused.** {trainer.message} Nothing was lost: press Step or Run to "
-             "continue (after lowering the learning rate).", icon="💥")
+             "continue (after lowering the learning rate).", icon=":material/local_fire_department:")
 
 # ---------------------------------------------------------------- buttons
 running = is_running()
@@ -68,7 +71,7 @@ with controls:
         listed = ", ".join(f"{label} {old} → {new}" for label, old, new in changes)
         lost = (f"the current model (iteration {fmt_int(trainer.iteration)}) is discarded"
                 if trainer.iteration else "the untrained model is replaced")
-        st.warning(f"{listed}: {lost}.", icon="⚠️")
+        st.warning(f"{listed}: {lost}.", icon=ICONS["warning"])
         a1, a2 = st.columns([3, 2])
         a1.button("Apply and reset model", type="primary", on_click=tr.apply_shape, key="tr_apply", width="stretch")
         a2.button("Revert", on_click=tr.revert_shape, key="tr_revert", width="stretch")
@@ -87,7 +90,7 @@ with controls:
             st.rerun()  # redraw the whole page for the loaded model
     if ss.get("_ckpt_result"):
         ok, message = ss["_ckpt_result"]
-        (st.success if ok else st.error)(message, icon="✅" if ok else "🚫")
+        (st.success if ok else st.error)(message, icon=ICONS["success" if ok else "error"])
     if upload is None:
         ss.pop("_ckpt_result", None)
 
@@ -99,7 +102,9 @@ def live_view():
     if is_running():
         tr.live_tick(trainer)
         if trainer.status == "diverged":
+            track_run(trainer, force=True)
             st.rerun()  # whole page: the Run button and the divergence message
+    track_run(trainer)  # into the run store, every few seconds at most
     m = st.columns(5)
     m[0].metric("Iteration", fmt_int(trainer.iteration))
     m[1].metric("Epoch", f"{trainer.epoch_progress:.2f}", help="Passes over the training text")

@@ -52,8 +52,16 @@ def init_state() -> None:
     ss = st.session_state
     ss.setdefault(RUNNING, False)
     if TRAINER not in ss:
-        corpus = builtin_corpus(DEFAULT_BUILTIN, default_config().seq_length)
-        ss[TRAINER] = Trainer(corpus, default_config())
+        from ui.query import initial_settings  # a shared link's corpus and settings (issue 5)
+
+        name, overrides = initial_settings()
+        try:
+            config = default_config(**overrides)
+            corpus = builtin_corpus(name or DEFAULT_BUILTIN, config.seq_length)
+            ss[TRAINER] = Trainer(corpus, config)
+        except ValueError:  # settings that do not fit together (e.g. too many streams): the defaults
+            corpus = builtin_corpus(DEFAULT_BUILTIN, default_config().seq_length)
+            ss[TRAINER] = Trainer(corpus, default_config())
         ss[CORPUS] = corpus
 
 
@@ -65,6 +73,9 @@ def get_trainer() -> Trainer:
 def set_trainer(trainer: Trainer) -> None:
     """Replace the session's model (new shapes, a new corpus or an uploaded checkpoint). Stops live
     training so the new model starts paused."""
+    from ui.recording import finish
+
+    finish()  # the old model's run is complete: record its final state on the Runs page
     st.session_state[TRAINER] = trainer
     st.session_state[CORPUS] = trainer.corpus
     st.session_state[RUNNING] = False
