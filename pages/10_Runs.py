@@ -13,6 +13,8 @@ from rnn.corpus import BUILTINS
 from rnn.runs.store import RunStore, RunStoreError
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from ui import sweeps
+from ui.recording import WARNING as RECORD_WARNING
+from ui.recording import flush as flush_session_run
 from ui.state import get_corpus, init_state, set_trainer
 
 st.set_page_config(page_title="Runs · RNN Lab", layout="wide")
@@ -25,6 +27,7 @@ st.caption("Every training run — from the Train page, the command line or a sw
 SELECTED = "runs_selected"
 
 try:
+    flush_session_run()  # this session's live run, up to date in the table
     store = RunStore()
     runs = store.list_runs()
 except RunStoreError as exc:
@@ -38,6 +41,8 @@ except RunStoreError as exc:
     st.stop()
 
 by_id = {r.id: r for r in runs}
+if st.session_state.get(RECORD_WARNING):
+    st.warning(f"This session's training is not being recorded: {st.session_state[RECORD_WARNING]}")
 
 # ------------------------------------------------------------------ table
 def _fmt_ts(ts):

@@ -154,3 +154,56 @@ def test_bad_sweep_values_show_an_error(home):
     assert not at.exception
     assert at.error and "Learning rates" in at.error[0].value
     assert os.environ["RNN_LAB_HOME"] == str(home)
+
+
+# ---------------------------------------------------------------- the dashboard side (Train page)
+TRAIN = str(ROOT / "pages" / "2_Train.py")
+
+
+def test_train_page_records_the_session_run(home):
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.query_params.update({"corpus": "zen", "hidden": "8", "seq": "16"})
+    at.run()
+    assert not at.exception, at.exception
+    assert RunStore(home).list_runs() == []  # nothing trained, nothing recorded
+    [b for b in at.button if b.label == "Step 10"][0].click().run()
+    assert not at.exception
+    (run,) = RunStore(home).list_runs()
+    assert run.source == "dashboard" and run.status == "running" and run.corpus_name == "zen"
+    assert run.config["hidden_size"] == 8 and run.iterations == 10
+    # Reset replaces the model: its run is finished with a checkpoint; the next steps start a new run.
+    [b for b in at.button if b.label == "Reset"][0].click().run()
+    assert not at.exception
+    done = RunStore(home).get(run.id)
+    assert done.status == "finished" and done.iterations == 10 and done.checkpoint
+    assert len(RunStore(home).metrics(run.id)["iteration"]) == 10
+    [b for b in at.button if b.label == "Step 1"][0].click().run()
+    assert len(RunStore(home).list_runs()) == 2
+
+
+def test_a_shared_link_opens_with_its_settings_and_the_url_follows(home):
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.query_params.update({"corpus": "zen", "hidden": "16", "seq": "20", "lr": "0.05", "opt": "adam",
+                            "batch": "2", "seed": "3", "dtype": "float32", "clip": "1"})
+    at.run()
+    assert not at.exception, at.exception
+    t = at.session_state["trainer"]
+    c = t.config
+    assert t.corpus.name == "zen"
+    assert (c.hidden_size, c.seq_length, c.learning_rate, c.optimizer, c.batch_size, c.seed, c.dtype, c.clip) == (
+        16, 20, 0.05, "adam", 2, 3, "float32", 1.0)
+    assert at.select_slider(key="tr_hidden").value == 16
+    # The URL carries the settings, so copying it shares them.
+    q = dict(at.query_params)
+    flat = {k: v[0] if isinstance(v, list) else v for k, v in q.items()}
+    assert flat["corpus"] == "zen" and flat["hidden"] == "16" and flat["lr"] == "0.05" and flat["opt"] == "adam"
+
+
+def test_bad_link_values_are_ignored(home):
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.query_params.update({"corpus": "nope", "hidden": "-3", "lr": "nan", "opt": "magic", "seq": "abc"})
+    at.run()
+    assert not at.exception, at.exception
+    c = at.session_state["trainer"].config
+    assert c.hidden_size == 100 and c.optimizer == "adagrad" and c.learning_rate == 0.1
+    assert at.session_state["trainer"].corpus.name == "python-docs"

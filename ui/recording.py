@@ -18,7 +18,7 @@ EVERY = 10.0  # seconds between writes while training
 
 
 def _warn(msg: str) -> None:
-    st.session_state[WARNING] = msg
+    st.session_state[WARNING] = msg.removeprefix("warning: ")
 
 
 def track(trainer, force: bool = False) -> None:
