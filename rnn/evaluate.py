@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
 
@@ -61,59 +60,97 @@ def evaluate_loss(params, ids: np.ndarray, seq_length: int = 100, streams: int =
 # --------------------------------------------------------------------------- n-gram baselines
 
 
+def ngram_codes(ids: np.ndarray, n: int, V: int) -> np.ndarray:
+    """One integer per n-gram of `ids` (base-V digits), for the n-grams ending at positions n-1 .. len-1."""
+    L = len(ids)
+    code = np.zeros(max(L - n + 1, 0), dtype=np.int64)
+    for j in range(n):
+        code = code * V + ids[j:L - n + 1 + j]
+    return code
+
+
+def _count(codes: np.ndarray):
+    return np.unique(codes, return_counts=True)
+
+
+def _lookup(table, codes: np.ndarray) -> np.ndarray:
+    """How often each code occurs in a (sorted codes, counts) table; 0 when absent."""
+    keys, counts = table
+    if len(keys) == 0:
+        return np.zeros(len(codes))
+    idx = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
+    return np.where(keys[idx] == codes, counts[idx], 0).astype(np.float64)
+
+
 class NGramModel:
     """Character n-gram model with interpolated Dirichlet smoothing:
 
         P_n(c | ctx) = (count(ctx + c) + alpha * P_{n-1}(c | ctx[1:])) / (count(ctx) + alpha)
 
-    down to a Laplace-smoothed unigram. alpha is chosen on the last 10% of the training text, then the
-    counts are refitted on all of it, so the validation split is never seen while fitting.
+    down to a Laplace-smoothed unigram. Counts are kept as sorted integer codes so a whole text is
+    scored with a few vectorized look-ups.
     """
 
-    ALPHAS = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+    ALPHAS = (0.1, 0.3, 1.0, 3.0, 10.0)
 
     def __init__(self, order: int, vocab_chars, alpha: float = 1.0):
         self.order, self.alpha = order, alpha
         self.vocab = list(vocab_chars)
         self.V = len(self.vocab)
+        self._points = np.array([ord(c) for c in self.vocab], dtype=np.uint32)
+        self._order = np.argsort(self._points)
+        if self.V ** order >= 2**62:
+            raise ValueError(f"order {order} is too high for a vocabulary of {self.V} characters")
+
+    def _ids(self, text: str) -> np.ndarray:
+        """Vocabulary index of each character (via code points: much faster than a dict per char)."""
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        pos = np.minimum(np.searchsorted(self._points[self._order], points), max(self.V - 1, 0))
+        if len(points) and not np.array_equal(self._points[self._order][pos], points):
+            raise KeyError("text has characters outside the vocabulary")
+        return self._order[pos].astype(np.int64)
 
     def fit(self, text: str) -> NGramModel:
-        self.counts = [Counter(text[i:i + n] for i in range(len(text) - n + 1)) for n in range(1, self.order + 1)]
-        # context counts: how often each (n-1)-gram is followed by something
-        self.ctx_counts = [Counter({"": max(len(text), 0)})]
-        for n in range(2, self.order + 1):
-            self.ctx_counts.append(Counter(text[i:i + n - 1] for i in range(len(text) - n + 1)))
+        ids = self._ids(text)
+        self.N = len(ids)
+        self.grams = [_count(ngram_codes(ids, n, self.V)) for n in range(1, self.order + 1)]
+        # contexts: (n-1)-grams that are followed by a character, i.e. those of text[:-1]
+        self.contexts = [None] + [_count(ngram_codes(ids[:-1], n - 1, self.V)) for n in range(2, self.order + 1)]
         return self
 
-    def prob(self, context: str, c: str) -> float:
-        p = (self.counts[0].get(c, 0) + 1) / (self.ctx_counts[0][""] + self.V)  # unigram, Laplace
+    def _probs(self, ids: np.ndarray, start: int) -> np.ndarray:
+        """P(ids[i] | what precedes it) for i = start .. len(ids)-1, backing off where context is short."""
+        pos = np.arange(start, len(ids))
+        p = (_lookup(self.grams[0], ids[pos]) + 1) / (self.N + self.V)  # unigram, Laplace
         for n in range(2, self.order + 1):
-            ctx = context[len(context) - (n - 1):] if n - 1 <= len(context) else None
-            if ctx is None:
-                break
-            hits = self.counts[n - 1].get(ctx + c, 0)
-            p = (hits + self.alpha * p) / (self.ctx_counts[n - 1].get(ctx, 0) + self.alpha)
+            ok = pos >= n - 1
+            at = pos[ok] - (n - 1)  # index of the n-gram ending at pos in the code arrays
+            full = _lookup(self.grams[n - 1], ngram_codes(ids, n, self.V)[at])
+            ctx = _lookup(self.contexts[n - 1], ngram_codes(ids, n - 1, self.V)[at])
+            p[ok] = (full + self.alpha * p[ok]) / (ctx + self.alpha)
         return p
+
+    def prob(self, context: str, c: str) -> float:
+        ids = self._ids(context[max(0, len(context) - self.order + 1):] + c)
+        return float(self._probs(ids, len(ids) - 1)[0])
 
     def loss(self, text: str, history: str = "") -> float:
         """Mean nats/char over `text`, each character predicted from the ones before it."""
-        full = history + text
-        start = len(history)
-        total = 0.0
-        k = self.order - 1
-        for i in range(start, len(full)):
-            total -= math.log(self.prob(full[max(0, i - k):i], full[i]))
-        return total / max(1, len(text))
+        if not text:
+            return 0.0
+        ids = self._ids(history + text)
+        return float(-np.log(self._probs(ids, len(history))).mean())
 
 
 def ngram_baselines(train_text: str, val_text: str, vocab_chars, max_order: int = 5,
-                    max_train_chars: int = 1_000_000, max_val_chars: int = 50_000) -> dict[int, float]:
+                    max_train_chars: int = 500_000, max_val_chars: int = 20_000) -> dict[int, float]:
     """Validation loss (nats/char) of n-gram models for n = 1..max_order, fitted on the train text."""
     train_text = train_text[-max_train_chars:]
     val_text = val_text[:max_val_chars]
     tune_cut = int(len(train_text) * 0.9)
     fit_part, tune_part = train_text[:tune_cut], train_text[tune_cut:]
     results = {}
+    max_order = min(max_order, max(1, int(62 / math.log2(max(len(vocab_chars), 2)))))  # int64 codes must fit
     for n in range(1, max_order + 1):
         alpha = 1.0
         if n > 1 and tune_part:
@@ -121,7 +158,7 @@ def ngram_baselines(train_text: str, val_text: str, vocab_chars, max_order: int 
             scores = {}
             for a in NGramModel.ALPHAS:
                 model.alpha = a
-                scores[a] = model.loss(tune_part[:20_000], history=fit_part[-(n - 1):])
+                scores[a] = model.loss(tune_part[:5_000], history=fit_part[-(n - 1):])
             alpha = min(scores, key=scores.get)
         model = NGramModel(n, vocab_chars, alpha).fit(train_text)
         results[n] = model.loss(val_text, history=train_text[-(n - 1):] if n > 1 else "")
