@@ -30,6 +30,8 @@ st.subheader("Suggested units")
 st.caption(f"Correlation of every unit with simple features of the {where} ({len(text):,} characters). "
            "Features: " + "; ".join(f"**{k}** ({v})" for k, v in FEATURES.items()) + ".")
 ranking = rank_units(acts, text, top=min(10, H))
+if not ranking:
+    st.info("No unit varies noticeably over this text yet (all are nearly constant). Train longer.", icon="ℹ️")
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(unit_ranking_figure(ranking), key="unit_ranking_chart", config=PLOT_CONFIG)

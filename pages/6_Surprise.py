@@ -53,7 +53,7 @@ with left:
         rows.append({
             "after": full[max(0, i - 20):i + 1].replace("\n", "↵"),
             "came": s.chars[i].replace("\n", "↵"),
-            "p": round(float(s.prob[i]), 4),
+            "p": f"{s.prob[i]:.2g}",
             "loss (nats)": round(float(s.loss[i]), 2),
             "model expected": "  ".join(f"{c!r} {p:.2f}" for c, p in zip(s.top_chars[i][:3], s.top_probs[i][:3],
                                                                               strict=True)),

@@ -80,3 +80,11 @@ def test_top_contexts_are_spread_out_and_carry_context():
     c = ctx[0]
     assert c["left"] == text[5:10] and c["right"] == text[11:14]
     assert len(c["context_values"]) == len(c["left"]) + 1 + len(c["right"])
+
+
+def test_stuck_units_are_not_suggested():
+    text = "ab1 cd2 " * 50
+    f = text_features(text)["digit"]
+    acts = np.stack([-1 + 1e-4 * f, 0.8 * f - 0.4], axis=1)  # unit 0 is stuck at -1 with a tiny wiggle
+    ranking = rank_units(acts, text)
+    assert [r["unit"] for r in ranking] == [1]

@@ -102,15 +102,20 @@ def correlations(acts: np.ndarray, features: dict[str, np.ndarray]) -> dict[str,
     return out
 
 
-def rank_units(acts: np.ndarray, text: str, top: int = 10) -> list[dict]:
+def rank_units(acts: np.ndarray, text: str, top: int = 10, min_std: float = 0.05) -> list[dict]:
     """Units that best track a simple feature, best first: [{unit, feature, r}] (one entry per unit,
-    with its best feature; r is the signed correlation)."""
+    with its best feature; r is the signed correlation).
+
+    Units whose activation barely moves (std < min_std, typically stuck at +-1) are left out: a tiny
+    wiggle can correlate with a feature, but such a unit does nothing visible.
+    """
     corr = correlations(acts, text_features(text))
     names = list(corr)
     table = np.stack([corr[k] for k in names])  # (F, H)
     best_f = np.abs(table).argmax(axis=0)
     best_r = table[best_f, np.arange(table.shape[1])]
-    order = np.argsort(-np.abs(best_r), kind="stable")[:top]
+    moving = np.flatnonzero(acts.std(axis=0) >= min_std)
+    order = moving[np.argsort(-np.abs(best_r[moving]), kind="stable")][:top]
     return [{"unit": int(u), "feature": names[best_f[u]], "r": float(best_r[u])} for u in order]
 
 

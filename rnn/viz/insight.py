@@ -20,14 +20,17 @@ HEAT = "YlOrRd"  # surprise: pale = expected, red = surprising
 
 
 def show_char(c: str) -> str:
-    """One character as safe display text: whitespace made visible, HTML special characters escaped."""
-    return html.escape(VISIBLE.get(c, c))
+    """One character as safe display text: whitespace made visible, HTML special characters escaped.
+
+    Quotes stay as they are: this is element text, never an attribute value, and Plotly would show &quot;
+    literally (it decodes only a few named entities)."""
+    return html.escape(VISIBLE.get(c, c), quote=False)
 
 
 def _label(c: str) -> str:
     """A character for hover text: quoted, with newline/tab spelled out."""
     names = {"\n": "newline", "\t": "tab", " ": "space"}
-    return names[c] if c in names else "'" + html.escape(c) + "'"
+    return names[c] if c in names else "'" + html.escape(c, quote=False) + "'"
 
 
 def grid_layout(text: str, width: int = 80) -> list[tuple[int, int]]:
