@@ -15,12 +15,12 @@ from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from ui import sweeps
 from ui.recording import WARNING as RECORD_WARNING
 from ui.recording import flush as flush_session_run
-from ui.state import get_corpus, init_state, set_trainer
+from ui.state import get_corpus, set_trainer
+from ui.widgets import page_setup
 
-st.set_page_config(page_title="Runs · RNN Lab", layout="wide")
-init_state()
+page_setup("Runs", "📊")
 
-st.title("Runs")
+st.title("📊 Runs")
 st.caption("Every training run — from the Train page, the command line or a sweep — is kept here. "
            "Select runs to overlay their loss curves and compare their hyperparameters.")
 

@@ -118,6 +118,6 @@ def parallel_coordinates(rows: list[dict]) -> go.Figure:
               "showscale": True, "colorbar": {"title": "val loss"}} if rows else {},
         dimensions=dims,
     ))
-    fig.update_layout(title="Hyperparameters → validation loss (darker is worse, yellow is best)", height=380,
-                      margin={"l": 60, "r": 60, "t": 70, "b": 30})
+    fig.update_layout(title={"text": "Hyperparameters → validation loss (yellow is best)", "y": 0.97},
+                      height=420, margin={"l": 60, "r": 60, "t": 110, "b": 30})
     return fig

@@ -1,0 +1,81 @@
+"""The Runs page in a real Chromium: selecting two recorded runs overlays two loss curves.
+
+Runs its own server on a data folder seeded with two runs before the page loads (the shared `app_url`
+server's folder is not exposed), using the same helpers as the other browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from streamlit_app import RERUN_TIMEOUT_MS, assert_no_exception, chart, open_app, running_app, wait_idle
+
+from rnn.corpus import load_builtin, make_corpus
+from rnn.runs import RunRecorder, RunStore
+from rnn.train import TrainConfig, Trainer
+
+pytestmark = pytest.mark.browser
+
+
+def seed(home, name: str, lr: float) -> int:
+    corpus = make_corpus(load_builtin("zen"), "zen", seq_length=16)
+    trainer = Trainer(corpus, TrainConfig(hidden_size=12, seq_length=16, learning_rate=lr, eval_every=20))
+    with RunRecorder(trainer, RunStore(home), name=name) as rec:
+        trainer.step(60)
+    return rec.run_id
+
+
+@pytest.fixture(scope="module")
+def runs_app(tmp_path_factory):
+    home = tmp_path_factory.mktemp("runs_home")
+    ids = [seed(home, "slow lr", 0.02), seed(home, "fast lr", 0.2)]
+    with running_app(home) as url:
+        yield url, ids
+
+
+def traces(page: Page):
+    return chart(page, "runs_loss_chart").locator(".scatterlayer .trace")
+
+
+def picker(page: Page):
+    box = page.get_by_test_id("stMultiSelect").filter(has=page.get_by_text("Runs to compare", exact=True))
+    return box.locator("input")
+
+
+def choose(page: Page, text: str) -> None:
+    field = picker(page)
+    field.click()
+    field.fill(text)
+    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+
+def test_selecting_two_runs_overlays_two_curves(page: Page, runs_app, shots):
+    url, (a, b) = runs_app
+    open_app(page, url, "/Runs")
+    assert_no_exception(page)
+    # Both seeded runs are listed and preselected.
+    expect(traces(page)).to_have_count(2, timeout=RERUN_TIMEOUT_MS)
+
+    # Clear the selection (Backspace removes the last chosen run): the chart goes away.
+    field = picker(page)
+    for _ in range(2):
+        field.click()
+        page.keyboard.press("Backspace")
+        wait_idle(page)
+    page.keyboard.press("Escape")
+    expect(chart(page, "runs_loss_chart")).to_have_count(0, timeout=RERUN_TIMEOUT_MS)
+    expect(page.get_by_text("Select one or more runs")).to_be_visible()
+
+    # Select them again one by one: one curve, then two overlaid, named after the runs.
+    choose(page, f"#{a} slow lr")
+    expect(traces(page)).to_have_count(1, timeout=RERUN_TIMEOUT_MS)
+    choose(page, f"#{b} fast lr")
+    expect(traces(page)).to_have_count(2, timeout=RERUN_TIMEOUT_MS)
+    legend = chart(page, "runs_loss_chart").locator(".legendtext")
+    expect(legend).to_have_text([f"#{a} slow lr", f"#{b} fast lr"], timeout=RERUN_TIMEOUT_MS)
+    assert_no_exception(page)
+    shots(page, "runs_compare")
