@@ -13,13 +13,23 @@ from rnn.cli import main
 from rnn.corpus import load_builtin
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = {**os.environ, "PYTHONPATH": ROOT, "OPENBLAS_NUM_THREADS": "1"}
 SUMMARY_KEYS = {"iterations", "chars_trained", "seconds", "chars_per_sec", "train_loss", "val_loss"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def run_store(tmp_path_factory):
+    """`train` records runs: keep them out of the project's ./runs store (in-process and in subprocesses)."""
+    home = tmp_path_factory.mktemp("rnn_lab_home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RNN_LAB_HOME", str(home))
+    yield home
+    mp.undo()
+
+
 def cli(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": ROOT, "OPENBLAS_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "rnn", *map(str, args)], capture_output=True, text=True,
-                          env=ENV, cwd=cwd or ROOT, timeout=120)
+                          env=env, cwd=cwd or ROOT, timeout=120)
 
 
 def last_json(stdout):
@@ -49,10 +59,19 @@ def test_train_json_summary(ckpt):
     assert trainer.val_history[-1][1] == pytest.approx(summary["val_loss"])
 
 
-def test_train_plain_output(tmp_path):
+def test_train_plain_output(tmp_path, capsys):
     r = cli("train", "--builtin", "hello", "--steps", 5, "--hidden", 8, "--seq-length", 10)
     assert r.returncode == 0, r.stderr
     assert "5 iterations" in r.stdout and "n/a (no validation split)" in r.stdout
+    # zero steps: nothing to average, still a readable line rather than a crash
+    assert main(["train", "--builtin", "hello", "--steps", "0", "--hidden", "8"]) == 0
+    assert "0 iterations" in capsys.readouterr().out
+
+
+def test_runs_are_recorded_in_the_store(run_store):
+    """The fixture's store (not ./runs) receives the CLI's runs."""
+    assert main(["train", "--builtin", "hello", "--steps", "3", "--hidden", "8", "--name", "cli-test"]) == 0
+    assert any(run_store.iterdir())
 
 
 def test_sample_is_reproducible(ckpt):

@@ -131,8 +131,9 @@ def run(args) -> int:
         print(json.dumps(summary))
     else:
         val_txt = f"{val:.4f}" if val is not None else "n/a (no validation split)"
+        train_txt = "n/a (no steps)" if summary["train_loss"] is None else f"{summary['train_loss']:.4f}"
         print(f"{summary['iterations']} iterations, {summary['chars_trained']:,} chars in {summary['seconds']:.1f}s "
-              f"({summary['chars_per_sec']:,.0f} chars/s); train loss {summary['train_loss']:.4f}, "
+              f"({summary['chars_per_sec']:,.0f} chars/s); train loss {train_txt}, "
               f"val loss {val_txt} nats/char")
         if args.out:
             print(f"saved {args.out}")
