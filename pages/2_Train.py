@@ -10,6 +10,7 @@ from rnn.viz.training import grad_figure, loss_figure
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.history import history_arrays
+from ui.loss_words import loss_in_words
 from ui.query import sync_url
 from ui.recording import track as track_run
 from ui.state import get_trainer, is_running, trainer_lock
@@ -126,6 +127,8 @@ def live_view():
 
     h = history_arrays(trainer)
     baselines = baselines_for(trainer.corpus)
+    loss_in_words(val if val is not None else smooth, trainer.vocab.size, baselines,  # the loss in plain words
+                  label="Validation loss: " if val is not None else "Smoothed loss: ")
     st.plotly_chart(loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines),
                     key="loss_chart", config={"displaylogo": False})
     g, s = st.columns([1, 1])

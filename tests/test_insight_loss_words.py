@@ -16,6 +16,12 @@ def test_uniform_guess_is_as_unsure_as_the_whole_vocabulary():
     assert d["beats"] is None
 
 
+def test_worse_than_uniform_says_so():
+    d = describe_loss(math.log(65) + 0.5, 65)
+    assert "more unsure than a blind guess among all 65" in d["sentence"]
+    assert not d["comparisons"][0]["better"]
+
+
 def test_conversions_and_small_numbers():
     d = describe_loss(math.log(2), 10)
     assert d["bits"] == pytest.approx(1.0) and d["perplexity"] == pytest.approx(2.0)

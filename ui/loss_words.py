@@ -21,6 +21,6 @@ def loss_in_words(nats: float | None, vocab_size: int, baselines: dict[int, floa
     st.caption(f"{label}{d['sentence']}")
     line = comparison_line(d)
     if not baselines:
-        line += " · n-gram references appear once computed (they need a validation split)."
+        line += " · n-gram references appear once computed (not available without a validation split)."
     st.caption(line[0].upper() + line[1:])
     return d

@@ -37,7 +37,11 @@ def describe_loss(nats: float, vocab_size: int, baselines: dict[int, float] | No
 
     k = _choices(ppl)
     sentence = f"{nats:.3f} nats/char = {bits(nats):.3f} bits/char = perplexity {ppl:.3g}: "
-    sentence += f"on average the model is as unsure as choosing among {k} of the {vocab_size} characters."
+    if ppl <= vocab_size:
+        sentence += f"on average the model is as unsure as choosing among {k} of the {vocab_size} characters."
+    else:  # early in training (or a bad model): worse than not knowing anything
+        sentence += (f"on average the model is more unsure than a blind guess among all {vocab_size} characters "
+                     "(its confident guesses are often wrong).")
     return {
         "nats": nats,
         "bits": bits(nats),
