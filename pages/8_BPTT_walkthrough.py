@@ -4,7 +4,9 @@ import streamlit as st
 
 from rnn.insight.walkthrough import walkthrough
 from rnn.viz.insight import hidden_state_figure, walkthrough_params_figure, walkthrough_steps_figure
+from ui.baselines import baselines_for
 from ui.insight import PLOT_CONFIG
+from ui.loss_words import loss_in_words
 from ui.state import get_trainer
 from ui.widgets import page_setup
 
@@ -52,6 +54,7 @@ st.dataframe(
 )
 st.markdown(f"Loss of this chunk: **{tot['loss_sum']:.2f} nats** in total, **{tot['loss_per_char']:.3f} "
             f"nats/char** (the Train page plots the per-character value).")
+loss_in_words(tot["loss_per_char"], trainer.vocab.size, baselines_for(trainer.corpus), label="This chunk: ")
 
 # ---------------------------------------------------------------- 3. backward
 st.subheader("3 · Backward pass through time")
