@@ -18,7 +18,8 @@ TEXT = brackets_text(1200, seed=5)
 
 
 def make_trainer(steps=7, **overrides):
-    cfg = dict(hidden_size=6, seq_length=8, eval_every=3, sample_every=4, sample_length=12, eval_max_chars=80)
+    cfg = dict(hidden_size=6, seq_length=8, eval_every=3, sample_every=4, sample_length=12, eval_max_chars=80,
+               health_every=2)
     cfg.update(overrides)
     trainer = Trainer(make_corpus(TEXT, "brackets-small", seq_length=cfg["seq_length"]), TrainConfig(**cfg))
     trainer.step(steps)
@@ -69,7 +70,7 @@ def assert_same_state(a: Trainer, b: Trainer):
         assert np.array_equal(a.optimizer.state[k], b.optimizer.state[k])
     assert np.array_equal(a.h, b.h) and a.h.dtype == b.h.dtype
     for attr in ("iteration", "epoch", "pointer", "chars_trained", "seconds", "status", "message", "first_loss",
-                 "smooth_loss", "val_history", "samples", "history"):
+                 "smooth_loss", "val_history", "samples", "history", "health_history"):
         assert getattr(a, attr) == getattr(b, attr), attr
     assert a.rng.bit_generator.state == b.rng.bit_generator.state
 
@@ -79,7 +80,7 @@ def assert_same_state(a: Trainer, b: Trainer):
 
 def test_round_trip_bytes_path_and_file(tmp_path):
     trainer = make_trainer()
-    assert trainer.val_history and trainer.samples  # the histories being saved are not empty
+    assert trainer.val_history and trainer.samples and trainer.health_history  # the histories saved are not empty
     assert_same_state(trainer, load_checkpoint(checkpoint_bytes(trainer)))
     path = tmp_path / "run.npz"
     save_checkpoint(trainer, str(path))
@@ -257,6 +258,8 @@ def test_missing_entries(blob):
     (dict(val_history=5), None),
     (dict(samples=[[1]]), None),
     (dict(seconds=None), None),
+    (dict(health_history="x"), "health"),
+    (dict(health_history=[{"iteration": "x"}]), None),
 ])
 def test_inconsistent_meta(blob, changes, match):
     check_refused(with_meta(blob, **changes), match)

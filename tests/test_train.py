@@ -18,7 +18,8 @@ TEXT = brackets_text(700, seed=2)
 
 
 def make(text=TEXT, **overrides):
-    cfg = dict(hidden_size=8, seq_length=10, eval_every=5, sample_every=6, sample_length=15, eval_max_chars=60)
+    cfg = dict(hidden_size=8, seq_length=10, eval_every=5, sample_every=6, sample_length=15, eval_max_chars=60,
+               health_every=10)
     cfg.update(overrides)
     return Trainer(make_corpus(text, "t", seq_length=cfg["seq_length"]), TrainConfig(**cfg))
 
@@ -97,6 +98,7 @@ def test_exact_resume(overrides):
     assert len(resumed.history["seconds"]) == N + M
     assert full.val_history and resumed.val_history == full.val_history
     assert full.samples and resumed.samples == full.samples
+    assert full.health_history and resumed.health_history == full.health_history
     for attr in ("iteration", "pointer", "chars_trained", "smooth_loss", "first_loss", "status"):
         assert getattr(resumed, attr) == getattr(full, attr), attr
     assert resumed.rng.bit_generator.state == full.rng.bit_generator.state
