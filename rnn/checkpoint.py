@@ -165,6 +165,8 @@ def _build_trainer(data) -> Trainer:
     trainer.h = _require(data, "h", (config.batch_size, config.hidden_size), (dtype,)).copy()
     if not all(np.isfinite(trainer.params[k]).all() for k in PARAM_NAMES):
         raise CheckpointError("the stored parameters contain NaN or infinity")
+    if not np.isfinite(trainer.h).all() or not all(np.isfinite(v).all() for v in trainer.optimizer.state.values()):
+        raise CheckpointError("the stored hidden state or optimizer state contains NaN or infinity")
 
     trainer.iteration = int(meta["iteration"])
     trainer.epoch = int(meta["epoch"])

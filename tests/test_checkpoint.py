@@ -230,6 +230,16 @@ def test_nan_or_inf_params(blob):
         check_refused(with_arrays(blob, param__Why=why), "NaN or infinity")
 
 
+def test_nan_state(blob):
+    arrays = unpack(blob)
+    h = arrays["h"].copy()
+    h[0, 0] = np.nan
+    check_refused(with_arrays(blob, h=h), "hidden state or optimizer state")
+    mem = arrays["opt/mem/all"].copy()
+    mem[3] = np.inf
+    check_refused(with_arrays(blob, **{"opt__mem/all": mem}), "hidden state or optimizer state")
+
+
 def test_mismatched_vocabulary(blob):
     vocab = json.loads(unpack(blob)["meta"].tobytes())["vocab"]
     check_refused(with_meta(blob, vocab=vocab[:-1] + ["\u00e9"]), "vocabulary does not match")
