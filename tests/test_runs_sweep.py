@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from rnn.runs import RunStore
-from rnn.runs.sweep import SweepSpec, expand, run_name, run_sweep
+from rnn.runs.sweep import SweepResult, SweepSpec, expand, run_name, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_spec(**kw) -> SweepSpec:
@@ -75,8 +81,7 @@ def test_tiny_grid_on_the_process_pool(tmp_path):
     assert seen == [(1, 2), (2, 2)]
     # The same seed and config give the same model whichever worker ran it.
     again = run_sweep(tiny_spec(), store, workers=1)
-    by_lr = lambda sid: {r.config["learning_rate"]: r.val_loss for r in store.list_runs(sweep_id=sid)}  # noqa: E731
-    assert by_lr(again.sweep_id) == by_lr(result.sweep_id)
+    assert by_lr(store, again.sweep_id) == by_lr(store, result.sweep_id)
 
 
 def test_a_bad_configuration_is_one_failed_run(tmp_path):
@@ -119,15 +124,21 @@ def test_ray_backend_missing_gives_a_clear_message(tmp_path, monkeypatch):
         run_sweep(tiny_spec(), RunStore(tmp_path), backend="ray")
 
 
-@pytest.fixture
-def local_ray(monkeypatch):
+@pytest.fixture(scope="module")
+def local_ray():
     ray = pytest.importorskip("ray", reason="ray is not installed (optional; pip install ray)")
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    saved = os.environ.pop("RAY_ADDRESS", None)
     # A private local instance on this machine: 2 CPUs, no dashboard, nothing reachable from outside.
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
              _node_ip_address="127.0.0.1")
     yield ray
     ray.shutdown()
+    if saved is not None:
+        os.environ["RAY_ADDRESS"] = saved
+
+
+def by_lr(store, sweep_id):
+    return {r.config["learning_rate"]: r.val_loss for r in store.list_runs(sweep_id=sweep_id)}
 
 
 def test_tiny_grid_on_a_local_ray_instance(tmp_path, local_ray):
@@ -137,5 +148,17 @@ def test_tiny_grid_on_a_local_ray_instance(tmp_path, local_ray):
     assert local_ray.is_initialized()  # an instance the caller started is left running
     # Same seeds and configs as the process pool: the same numbers, wherever the runs executed.
     local = run_sweep(tiny_spec(), store, workers=2)
-    by_lr = lambda sid: {r.config["learning_rate"]: r.val_loss for r in store.list_runs(sweep_id=sid)}  # noqa: E731
-    assert by_lr(result.sweep_id) == by_lr(local.sweep_id)
+    assert by_lr(store, result.sweep_id) == by_lr(store, local.sweep_id)
+
+
+def test_cli_sweep_joins_the_cluster_named_by_ray_address(tmp_path, local_ray):
+    # `python -m rnn sweep --backend ray` in another process connects to RAY_ADDRESS instead of starting Ray.
+    address = local_ray.get_runtime_context().gcs_address
+    env = {**os.environ, "RAY_ADDRESS": address, "RNN_LAB_HOME": str(tmp_path), "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "rnn", "sweep", "--builtin", "zen", "--lr", "0.05", "0.2",
+                           "--hidden", "8", "--seq-length", "16", "--steps", "15", "--backend", "ray", "--name", "t",
+                           "--json"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    check_results(RunStore(tmp_path), SweepResult(result["sweep_id"], result["runs"]), 2, "sweep-ray")
