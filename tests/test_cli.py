@@ -208,3 +208,20 @@ def test_user_errors_name_the_problem(bad_files, ckpt, capsys):
                         (("sample", "{ckpt}", "--temperature", "-1"), "temperature")]:
         assert main(fill(args, bad_files, ckpt)) == 1
         assert words in capsys.readouterr().err
+
+
+def test_engine_and_cli_never_import_streamlit_or_plotly():
+    """Everything in rnn/ except rnn/viz is NumPy only: usable from a notebook or the CLI without the UI stack."""
+    code = (
+        "import pkgutil, importlib, sys, rnn\n"
+        "names = [m.name for m in pkgutil.walk_packages(rnn.__path__, 'rnn.')\n"
+        "         if not m.name.startswith(('rnn.viz', 'rnn.__main__'))]\n"
+        "for name in names: importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly'))\n"
+        "print(len(names), bad)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": ROOT})
+    assert r.returncode == 0, r.stderr
+    count, bad = r.stdout.split(" ", 1)
+    assert int(count) > 10 and bad.strip() == "[]", r.stdout
