@@ -55,8 +55,15 @@ class TrainConfig:
             problems.append("batch_size must be between 1 and 1024")
         if self.dtype not in DTYPES:
             problems.append(f"dtype must be one of {', '.join(DTYPES)}")
-        if self.clip < 0:
+        if not self.clip >= 0:  # also refuses NaN
             problems.append("clip must be >= 0 (0 disables clipping)")
+        # checked here, not when training reaches the first evaluation or sample and fails there
+        if min(self.eval_every, self.sample_every, self.health_every) < 0:
+            problems.append("eval_every, sample_every and health_every must be >= 0 (0: never)")
+        if self.eval_max_chars < 1 or self.sample_length < 0:
+            problems.append("eval_max_chars must be >= 1 and sample_length >= 0")
+        if not (math.isfinite(self.divergence_factor) and self.divergence_factor > 1):
+            problems.append("divergence_factor must be a number > 1")
         from .optim import OPTIMIZERS
 
         if self.optimizer not in OPTIMIZERS:

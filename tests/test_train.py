@@ -301,7 +301,10 @@ def test_trainer_sample_and_errors():
     (dict(hidden_size=0), "hidden_size"), (dict(seq_length=0), "seq_length"),
     (dict(learning_rate=-1.0), "learning_rate"), (dict(learning_rate=float("nan")), "learning_rate"),
     (dict(batch_size=0), "batch_size"), (dict(dtype="float16"), "dtype"), (dict(clip=-1.0), "clip"),
-    (dict(optimizer="lbfgs"), "optimizer")])
+    (dict(optimizer="lbfgs"), "optimizer"), (dict(clip=float("nan")), "clip"),
+    (dict(eval_every=-1), "eval_every"), (dict(sample_every=-5), "sample_every"),
+    (dict(eval_max_chars=0), "eval_max_chars"), (dict(sample_length=-1), "sample_length"),
+    (dict(divergence_factor=0.5), "divergence_factor"), (dict(divergence_factor=float("nan")), "divergence_factor")])
 def test_config_validation(overrides, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**overrides).validate()
