@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -74,7 +75,11 @@ def save_checkpoint(trainer: Trainer, file) -> None:
     for k in HISTORY_KEYS:
         dtype = bool if k == "clipped" else np.float64
         arrays[f"hist/{k}"] = np.asarray(trainer.history[k], dtype=dtype)
-    np.savez_compressed(file, **arrays)
+    if isinstance(file, (str, os.PathLike)):  # np.savez would append ".npz" to any other file name
+        with open(file, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    else:
+        np.savez_compressed(file, **arrays)
 
 
 def checkpoint_bytes(trainer: Trainer) -> bytes:

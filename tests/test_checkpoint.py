@@ -91,6 +91,16 @@ def test_round_trip_bytes_path_and_file(tmp_path):
     assert_same_state(trainer, load_checkpoint(io.BytesIO(path.read_bytes())))
 
 
+def test_saves_to_exactly_the_given_path(tmp_path):
+    """`--out model.ckpt` must write model.ckpt (np.savez alone would write model.ckpt.npz)."""
+    trainer = make_trainer(steps=2)
+    for name in ("model.ckpt", "model", "model.npz"):
+        save_checkpoint(trainer, tmp_path / name)
+        assert load_checkpoint(tmp_path / name).iteration == 2
+    save_checkpoint(trainer, str(tmp_path / "as-str.bin"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["as-str.bin", "model", "model.ckpt", "model.npz"]
+
+
 @pytest.mark.parametrize("overrides", [dict(optimizer="adam", learning_rate=0.01, batch_size=3),
                                        dict(optimizer="rmsprop", learning_rate=0.01, dtype="float32"),
                                        dict(optimizer="sgd", learning_rate=0.05, clip=0.0)])

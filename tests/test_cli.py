@@ -90,7 +90,7 @@ def test_sample_is_reproducible(ckpt):
 
 def test_resume_continues_exactly(ckpt, tmp_path):
     path, _ = ckpt
-    resumed_path, full_path = tmp_path / "resumed.npz", tmp_path / "full.npz"
+    resumed_path, full_path = tmp_path / "resumed.ckpt", tmp_path / "full.npz"  # any file name
     r = cli("train", "--resume", path, "--steps", 10, "--json", "--out", resumed_path)
     assert r.returncode == 0, r.stderr
     summary = last_json(r.stdout)
