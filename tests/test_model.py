@@ -190,3 +190,15 @@ def test_loss_at_init_is_uniform_guess():
     inputs, targets, _ = random_batch(3)
     loss, _, _ = loss_and_grads(params, inputs, targets, np.zeros((3, 50)))
     assert loss / inputs.size == pytest.approx(np.log(V), rel=1e-2)
+
+
+@pytest.mark.parametrize("v,h,t,B", [(2, 1, 1, 1), (3, 2, 1, 2), (2, 3, 40, 2)])
+def test_edge_shapes_equal_reference(v, h, t, B):
+    """One time step, one hidden unit, two characters, long chunks: the same maths as the seed."""
+    params = random_params(seed=15, v=v, h=h)
+    inputs, targets, h_prev = random_batch(B, seed=16, t=t, v=v, h=h)
+    loss, grads, h_last = loss_and_grads(params, inputs, targets, h_prev)
+    ref_loss, ref_grads, ref_h = reference_batch(params, inputs, targets, h_prev)
+    assert rel_err(loss, ref_loss) <= 1e-9 and rel_err(h_last, ref_h) <= 1e-9
+    for k in PARAM_NAMES:
+        assert rel_err(grads[k], ref_grads[k]) <= 1e-9, k
