@@ -321,3 +321,16 @@ def test_config_json_round_trip():
     cfg = TrainConfig(hidden_size=32, optimizer="adam", learning_rate=0.003, batch_size=4, dtype="float32")
     assert TrainConfig.from_dict(json.loads(cfg.to_json())) == cfg
     assert TrainConfig.from_dict({**json.loads(cfg.to_json()), "unknown_future_key": 1}) == cfg
+
+
+def test_bench_reference_loop_trains_like_the_engine():
+    """The benchmark's seed loop (rnn/bench.py) is the same algorithm: same init, same steps, same params."""
+    from rnn.bench import SeedTrainer
+
+    trainer = make(hidden_size=10, eval_every=0, sample_every=0, health_every=0)
+    ref = SeedTrainer(trainer.corpus.train, trainer.vocab.size, 10, seq_length=10)
+    losses = [ref.step() for _ in range(20)]
+    trainer.step(20)
+    np.testing.assert_allclose(np.array(trainer.history["loss"]) * 10, losses, rtol=1e-9)
+    for k, v in ref.as_engine_params().items():
+        np.testing.assert_allclose(trainer.params[k], v, rtol=1e-9, atol=1e-12)
