@@ -8,6 +8,7 @@ before use, so a truncated, foreign or hostile file gets a CheckpointError with 
 from __future__ import annotations
 
 import io
+import os
 import json
 import os
 import zipfile
@@ -105,6 +106,8 @@ def load_checkpoint(file) -> Trainer:
     """Rebuild a Trainer from a path, bytes or a binary file object. Raises CheckpointError."""
     if isinstance(file, (bytes, bytearray)):
         file = io.BytesIO(file)
+    elif isinstance(file, (str, os.PathLike)) and not os.path.isfile(file):
+        raise CheckpointError(f"no checkpoint file at {os.fspath(file)!r}")
     if hasattr(file, "seek"):
         file.seek(0, io.SEEK_END)
         if file.tell() > MAX_FILE_BYTES:

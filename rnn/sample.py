@@ -34,18 +34,27 @@ def check_prime(vocab: Vocab, prime: str) -> None:
         )
 
 
+def keep_top_k(logits: np.ndarray, k: int) -> np.ndarray:
+    """Logits (..., V) with all but the k largest set to -inf. Exactly k survive: ties go to the lower
+    index, as argmax breaks them, so top_k=1 is greedy."""
+    keep = np.argsort(-logits, axis=-1, kind="stable")[..., :k]
+    out = np.full_like(logits, -np.inf)
+    np.put_along_axis(out, keep, np.take_along_axis(logits, keep, axis=-1), axis=-1)
+    return out
+
+
 def next_char_probs(logits: np.ndarray, temperature: float, top_k: int | None = None) -> np.ndarray:
     """Softmax of logits (..., V) at a temperature, keeping only the top_k largest. Greedy at T=0."""
     logits = np.array(logits, dtype=np.float64)
     if top_k is not None and 0 < top_k < logits.shape[-1]:
-        kth = np.partition(logits, -top_k, axis=-1)[..., -top_k, None]
-        logits = np.where(logits < kth, -np.inf, logits)
+        logits = keep_top_k(logits, top_k)
     if temperature == 0:  # one-hot on the argmax
         out = np.zeros_like(logits)
         np.put_along_axis(out, logits.argmax(axis=-1)[..., None], 1.0, axis=-1)
         return out
-    z = logits / temperature
-    z -= z.max(axis=-1, keepdims=True)
+    z = logits - logits.max(axis=-1, keepdims=True)  # shift first: dividing by a tiny T may overflow
+    with np.errstate(over="ignore"):
+        z /= temperature
     p = np.exp(z)
     return p / p.sum(axis=-1, keepdims=True)
 
@@ -85,11 +94,11 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
     use_top_k = top_k is not None and top_k < V
     out = np.empty((S, length), dtype=np.int64)
     for i in range(length):
-        z = logits * inv_t  # y_t / temperature
-        if use_top_k:  # keep the k largest logits of each row
-            kth = np.partition(z, -top_k, axis=1)[:, -top_k, None]
-            z[z < kth] = -np.inf
-        z -= z.max(axis=1, keepdims=True)
+        if use_top_k:
+            logits = keep_top_k(logits, top_k)
+        z = logits - logits.max(axis=1, keepdims=True)  # shifted so exp cannot overflow
+        with np.errstate(over="ignore"):  # a tiny T sends all but the max to -inf: greedy, as it should
+            z *= inv_t  # (y_t - max) / temperature
         cdf = np.exp(z, out=z).cumsum(axis=1)  # unnormalised p_t = softmax(y_t / T), accumulated
         u = rng.random(S)[:, None] * cdf[:, -1:]
         ix = (cdf < u).sum(axis=1)  # inverse-CDF draw from p_t
@@ -121,11 +130,12 @@ def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, to
     use_top_k = top_k is not None and top_k < vocab.size
     out = []
     for _ in range(length):
-        if use_top_k:  # keep the k largest logits
-            logits[logits < np.partition(logits, -top_k)[-top_k]] = -np.inf
+        if use_top_k:
+            logits = keep_top_k(logits, top_k)
         z = logits - logits.max()  # shifted so exp cannot overflow
         if inv_t != 1.0:
-            z *= inv_t  # (y_t - max) / temperature
+            with np.errstate(over="ignore"):  # a tiny T sends all but the max to -inf: greedy
+                z *= inv_t  # (y_t - max) / temperature
         cdf = np.exp(z, out=z).cumsum()  # unnormalised p_t = softmax(y_t / T), accumulated
         u = rng.random() * cdf[-1]
         ix = int(logits.argmax()) if temperature == 0 else int(cdf.searchsorted(u))  # inverse-CDF draw
