@@ -8,7 +8,6 @@ before use, so a truncated, foreign or hostile file gets a CheckpointError with 
 from __future__ import annotations
 
 import io
-import os
 import json
 import os
 import zipfile
