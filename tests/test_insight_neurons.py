@@ -88,3 +88,13 @@ def test_stuck_units_are_not_suggested():
     acts = np.stack([-1 + 1e-4 * f, 0.8 * f - 0.4], axis=1)  # unit 0 is stuck at -1 with a tiny wiggle
     ranking = rank_units(acts, text)
     assert [r["unit"] for r in ranking] == [1]
+
+
+def test_context_starts_at_a_word_boundary():
+    text = "one two <script>alert(1)</script> three four five"
+    acts = np.zeros(len(text))
+    peak = text.index("three")
+    acts[peak] = 1
+    c = top_contexts(acts, text, k=1, before=14, after=3)[0]  # the boundary is 27 back: within 2 * 14
+    assert c["left"] == "<script>alert(1)</script> "  # not "t>alert(1)</script> "
+    assert len(c["context_values"]) == len(c["left"]) + 1 + len(c["right"])

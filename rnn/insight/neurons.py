@@ -124,7 +124,8 @@ def top_contexts(acts_unit: np.ndarray, text: str, k: int = 5, before: int = 30,
     """The k positions where a unit is highest (or lowest), each with the text around it.
 
     Positions closer than `before` characters to an already chosen one are skipped, so the list shows
-    k different places rather than k neighbours of the same peak.
+    k different places rather than k neighbours of the same peak. The left context starts at a word
+    boundary (up to `before` more characters back) so no word or tag is shown cut in half.
     Returns [{position, activation, left, char, right, context_values}] with context_values the unit's
     activation over left + char + right.
     """
@@ -139,6 +140,10 @@ def top_contexts(acts_unit: np.ndarray, text: str, k: int = 5, before: int = 30,
     out = []
     for i in chosen:
         lo, hi = max(0, i - before), min(len(text), i + after + 1)
+        # Start the context at a word boundary when one is near, rather than in the middle of a word.
+        cut = max(text.rfind(" ", max(0, lo - before), lo), text.rfind("\n", max(0, lo - before), lo))
+        if lo > 0 and cut >= 0:
+            lo = cut + 1
         out.append({
             "position": i,
             "activation": float(acts_unit[i]),
