@@ -166,3 +166,12 @@ def test_hostile_corpus_is_shown_as_text(page, hostile_trainer):
     if page == "11_Samples_over_training.py":
         bodies = " ".join(html_bodies(at))
         assert "&lt;script&gt;" in bodies  # the hostile sample is there, escaped
+
+
+def test_train_page_shows_the_loss_in_words():
+    t = make_trainer(load_builtin("zen"), steps=0)
+    at = ok(app("2_Train.py", t))
+    ok(next(b for b in at.button if b.label == "Step 10").click().run())
+    words = [c.value for c in at.caption if "bits/char" in c.value and "perplexity" in c.value]
+    assert words and words[0].startswith("Smoothed loss: ")
+    assert any("uniform guess over" in c.value for c in at.caption)
