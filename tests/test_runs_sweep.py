@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from rnn.corpus import load_builtin, make_corpus
 from rnn.runs import RunStore
 from rnn.runs.sweep import SweepResult, SweepSpec, expand, run_name, run_sweep
+from rnn.train import TrainConfig, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +102,7 @@ def test_cancel_stops_running_workers(tmp_path):
     sweep_id = store.create_sweep("t", {}, 3)
     box = {}
     thread = threading.Thread(target=lambda: box.setdefault("r", run_sweep(spec, store, workers=2,
-                                                                            sweep_id=sweep_id)))
+                                                                            sweep_id=sweep_id)), daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
     while not any(r.iterations > 0 for r in store.list_runs(sweep_id=sweep_id)):
@@ -146,9 +148,12 @@ def test_tiny_grid_on_a_local_ray_instance(tmp_path, local_ray):
     result = run_sweep(tiny_spec(), store, backend="ray")
     check_results(store, result, 2, "sweep-ray")
     assert local_ray.is_initialized()  # an instance the caller started is left running
-    # Same seeds and configs as the process pool: the same numbers, wherever the runs executed.
-    local = run_sweep(tiny_spec(), store, workers=2)
-    assert by_lr(store, result.sweep_id) == by_lr(store, local.sweep_id)
+    # Same seeds and configs as training here: the same numbers, wherever the runs executed.
+    corpus = make_corpus(load_builtin("zen"), "zen", seq_length=16)
+    for lr, val in by_lr(store, result.sweep_id).items():
+        t = Trainer(corpus, TrainConfig(hidden_size=8, seq_length=16, learning_rate=lr, eval_every=0))
+        t.step(15)
+        assert t.evaluate() == val
 
 
 def test_cli_sweep_joins_the_cluster_named_by_ray_address(tmp_path, local_ray):

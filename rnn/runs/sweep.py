@@ -253,8 +253,10 @@ def run_sweep(spec: SweepSpec, store: RunStore | None = None, *, workers: int | 
 def _mp_context():
     import multiprocessing as mp
 
-    # fork is fast and does not re-import the caller's __main__; elsewhere use the platform default.
-    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    # Not plain fork: a caller with other threads (a web app, a notebook, a test polling the store) may hold a
+    # lock (e.g. SQLite's) at fork time, and the child would deadlock on it. A forkserver forks workers from
+    # a clean single-threaded process; elsewhere (macOS, Windows) spawn is the default anyway.
+    return mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else None
 
 
 def _run_process(tasks, store, sweep_id, workers, on_progress):
