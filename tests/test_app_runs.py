@@ -128,8 +128,12 @@ def test_corrupt_database_shows_a_clear_error(home):
     assert any(p.name.startswith("runs.sqlite.unreadable-") for p in Path(home).iterdir())
 
 
-def test_sweep_launcher_runs_and_reports(home):
-    at = open_page()
+@pytest.mark.parametrize("corpus_choice", ["zen", "Current dashboard corpus"])
+def test_sweep_launcher_runs_and_reports(home, corpus_choice):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["corpus"] = "zen"  # the session's corpus (via a shared link), used by the second case
+    at.run()
+    [s for s in at.selectbox if s.label == "Sweep corpus"][0].set_value(corpus_choice)
     form_inputs = {t.label: t for t in at.text_input}
     form_inputs["Learning rates"].set_value("0.05, 0.1")
     form_inputs["Hidden sizes"].set_value("8")
@@ -144,6 +148,7 @@ def test_sweep_launcher_runs_and_reports(home):
     assert not at.exception
     runs = RunStore(home).list_runs()
     assert len(runs) == 2 and {r.status for r in runs} == {"finished"}
+    assert {r.corpus_name for r in runs} == {"zen"} and {r.vocab_size for r in runs} == {45}
     assert any("Sweep #" in c.value and "2 of 2" in c.value for c in at.caption)
 
 

@@ -66,6 +66,7 @@ def start(store: RunStore, *, corpus=None, builtin: str | None, lrs: str, hidden
     steps = int(budget) if budget_kind == "steps" else None
     seconds = float(budget) if budget_kind == "seconds" else None
     spec = SweepSpec(grid=grid, builtin=builtin, corpus_file=str(corpus_file) if corpus_file else None,
+                     corpus_name=corpus.name if corpus is not None else None,
                      steps=steps, seconds=seconds, random=random_n, name="sweep").validate()
     total = len(expand(spec))
     sweep_id = store.create_sweep(spec.name, asdict(spec), total)
@@ -74,7 +75,7 @@ def start(store: RunStore, *, corpus=None, builtin: str | None, lrs: str, hidden
            "--lr", *map(str, grid["lr"]), "--hidden", *map(str, grid["hidden"]),
            "--seq-length", *map(str, grid["seq_length"]), "--batch", *map(str, grid["batch"]),
            "--optimizer", *grid["optimizer"]]
-    cmd += ["--corpus", str(corpus_file)] if corpus_file else ["--builtin", builtin]
+    cmd += ["--corpus", str(corpus_file), "--corpus-name", corpus.name] if corpus_file else ["--builtin", builtin]
     cmd += ["--steps", str(steps)] if steps is not None else ["--seconds", str(seconds)]
     log = open(sweep_dir / f"sweep-{sweep_id}.log", "w")  # noqa: SIM115 - the child owns it from here
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}

@@ -46,6 +46,7 @@ def add_parser(sub):
     p.add_argument("--home", metavar="DIR", help="data folder (default: $RNN_LAB_HOME or ./runs)")
     p.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
     p.add_argument("--json", action="store_true", help="print a JSON list of results as the last line")
+    p.add_argument("--corpus-name", help="name shown for the --corpus file (default: the file name)")
     # internal: the dashboard creates the sweep row first, to follow its progress
     p.add_argument("--sweep-id", type=int, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
@@ -60,7 +61,8 @@ def spec_from_args(args) -> SweepSpec:
     if args.dtype:
         base["dtype"] = args.dtype
     steps = args.steps if args.steps is not None or args.seconds is not None else 200
-    return SweepSpec(grid=grid, builtin=args.builtin, corpus_file=args.corpus, val_fraction=args.val_fraction,
+    return SweepSpec(grid=grid, builtin=args.builtin, corpus_file=args.corpus,
+                     corpus_name=args.corpus_name, val_fraction=args.val_fraction,
                      steps=steps, seconds=args.seconds, random=args.random, seed=args.seed, base=base,
                      name=args.name, tags=list(args.tag)).validate()
 

@@ -36,6 +36,7 @@ class SweepSpec:
     grid: dict = field(default_factory=dict)
     builtin: str | None = None
     corpus_file: str | None = None
+    corpus_name: str | None = None  # shown name of a corpus file (default: the file's name)
     val_fraction: float = 0.1
     steps: int | None = 200
     seconds: float | None = None
@@ -100,7 +101,7 @@ def _load_text(spec_d: dict) -> tuple[str, str]:
 
     if spec_d.get("corpus_file"):
         with open(spec_d["corpus_file"], "rb") as f:
-            return decode_bytes(f.read()), os.path.basename(spec_d["corpus_file"])
+            return decode_bytes(f.read()), spec_d.get("corpus_name") or os.path.basename(spec_d["corpus_file"])
     name = spec_d.get("builtin") or DEFAULT_BUILTIN
     return load_builtin(name), name
 
