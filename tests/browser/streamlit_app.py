@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -120,25 +121,45 @@ def wait_idle(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
 
 
-_WATCH_RUNS_JS = """() => {
-    // Count script runs from now on: a MutationObserver sees every state change, even a run shorter than
-    // Playwright's polling interval.
-    const app = document.querySelector('[data-testid="stApp"]');
-    window.__stRuns = 0;
-    if (!window.__stObserver) {
-        window.__stObserver = new MutationObserver(() => {
-            if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__stRuns += 1;
-        });
-        window.__stObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-    }
-}"""
+def _run_finished(payload) -> bool:
+    """True for the websocket message that ends a whole-script run (not a fragment tick, not a run cut short
+    by a rerun). Decoded with Streamlit's own protobuf classes."""
+    if not isinstance(payload, bytes):
+        return False
+    try:
+        msg = ForwardMsg.FromString(payload)
+    except Exception:  # not a ForwardMsg: nothing to count
+        return False
+    return msg.WhichOneof("type") == "script_finished" and msg.script_finished in (
+        ForwardMsg.FINISHED_SUCCESSFULLY,
+        ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    )
+
+
+def track_socket(page: Page) -> None:
+    """Remember the page's current Streamlit websocket (a reload opens a new one)."""
+    if getattr(page, "_st_tracked", False):
+        return
+    page._st_tracked = True
+
+    def on_ws(ws):
+        if "/_stcore/stream" in ws.url:
+            page._st_socket = ws
+
+    page.on("websocket", on_ws)
 
 
 def click_and_wait(page: Page, target: Locator, timeout: float = RERUN_TIMEOUT_MS) -> None:
-    """Click something that reruns the script, and wait until that rerun has finished."""
-    page.evaluate(_WATCH_RUNS_JS)
-    target.click()
-    page.wait_for_function("() => window.__stRuns > 0", timeout=timeout)
+    """Click something that reruns the script, and wait until that rerun has finished and is drawn.
+
+    The script-state attribute alone cannot tell "not started yet" from "already done" (a quick run may never
+    show as running), so this waits for the server's script_finished message on the websocket.
+    """
+    ws = getattr(page, "_st_socket", None)
+    if ws is None:
+        raise RuntimeError("open the app with open_app() first, so its websocket is tracked")
+    with ws.expect_event("framereceived", predicate=_run_finished, timeout=timeout):
+        target.click()
     wait_idle(page, timeout)
 
 
@@ -148,6 +169,7 @@ def assert_no_exception(page: Page) -> None:
 
 
 def open_app(page: Page, base_url: str, path: str = "/") -> None:
+    track_socket(page)
     page.goto(base_url.rstrip("/") + path)
     wait_idle(page)
 
@@ -197,8 +219,7 @@ def chart(page: Page, key: str) -> Locator:
 
 
 def select_option(page: Page, label: str, option: str) -> None:
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-    box.locator('[data-baseweb="select"]').click()
+    page.get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option).first.click()
     wait_idle(page)
 
@@ -220,7 +241,9 @@ def full_screenshot(page: Page, path: str | os.PathLike, width: int = 1400, max_
                             document.body.scrollHeight);
         }"""
     )
-    page.set_viewport_size({"width": width, "height": max(600, min(int(height) + 40, max_height))})
+    size = {"width": width, "height": max(600, min(int(height) + 40, max_height))}
+    page.set_viewport_size(size)
+    page.mouse.move(size["width"] - 5, size["height"] - 5)  # no hover tooltip in the picture
     wait_idle(page)
     page.screenshot(path=str(path), animations="disabled")
     if old:

@@ -15,6 +15,7 @@ from streamlit_app import (
     RERUN_TIMEOUT_MS,
     assert_no_exception,
     button,
+    click_and_wait,
     go_to,
     metric_value,
     open_app,
@@ -33,6 +34,10 @@ CORPUS = (
     + "Plain words & <b>bold?</b> \"quotes\" and 'apostrophes' < > end.\n" * 12
     + f"{SCRIPT} once more\n"
 )
+
+# Pages that display corpus text as text (the start, or the validation text at the end, both hold SCRIPT).
+# Others draw it into Plotly figures or text areas, where only the checks in check_frames apply.
+SHOWS_CORPUS_TEXT = {"Data", "Hidden states", "Neurons"}
 
 # Elements that only exist if the payload was parsed as HTML.
 INJECTED_JS = """() => {
@@ -86,7 +91,7 @@ def test_html_and_script_in_corpus_never_run(page: Page, app_url, shots):
     area.press("Control+Enter")  # commit the text area's value
     wait_idle(page)
     chars = metric_value(page, "Characters")
-    button(page, "Use this corpus").click()
+    click_and_wait(page, button(page, "Use this corpus"))
     confirm = button(page, "Apply and reset model")
     applied = chars.filter(has_text=re.compile(rf"^\s*{len(CORPUS):,}\s*$"))
     expect(confirm.or_(applied)).to_be_visible(timeout=RERUN_TIMEOUT_MS)
@@ -100,14 +105,16 @@ def test_html_and_script_in_corpus_never_run(page: Page, app_url, shots):
     shots(page, "injection_data")
 
     go_to(page, "Train")
-    button(page, "Step 10").click()
+    click_and_wait(page, button(page, "Step 10"))
     expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*10\s*$"), timeout=RERUN_TIMEOUT_MS)
     wait_idle(page)
 
     for title in page_titles(page):
         go_to(page, title)
         assert_no_exception(page)
-        check_frames(page, title)
-        if title == "Hidden states":
-            shots(page, "injection_hidden_states")
+        text = check_frames(page, title)
+        if title in SHOWS_CORPUS_TEXT:
+            assert SCRIPT in text, f"{title}: the corpus text should show literally, tags included"
+        if title in ("Hidden states", "Neurons"):
+            shots(page, f"injection_{title.lower().replace(' ', '_')}")
     assert page.evaluate("window.__pwned") is None

@@ -37,11 +37,11 @@ def step(page: Page, label: str, expected_iteration: int) -> None:
     wait_idle(page)
 
 
-def expect_plotly(page: Page, key: str, layer: str) -> None:
-    """The keyed chart is drawn by Plotly and holds at least one trace in `layer` (e.g. scatterlayer)."""
+def expect_plotly(page: Page, key: str, marks: str) -> None:
+    """The keyed chart is drawn by Plotly: its SVG holds `marks` (a CSS selector for the drawn data)."""
     fig = chart(page, key)
     expect(fig).to_be_visible(timeout=RERUN_TIMEOUT_MS)
-    expect(fig.locator(f".{layer} .trace").first).to_be_attached(timeout=RERUN_TIMEOUT_MS)
+    expect(fig.locator(marks).first).to_be_attached(timeout=RERUN_TIMEOUT_MS)
 
 
 def test_home_page_shows(page: Page, app_url, shots):
@@ -58,7 +58,7 @@ def test_every_page_opens_directly_by_url(page: Page, app_url):
     # Deep links must work in any order: each URL is a new session that has to build its own state.
     open_app(page, app_url)
     titles = page_titles(page)[1:]  # [0] is the home page itself
-    for title in titles:
+    for title in reversed(titles):  # the last pages first: nothing may rely on an earlier page's state
         open_app(page, app_url, "/" + title.replace(" ", "_"))
         expect(page.locator("h1").first).to_be_visible()
         assert_no_exception(page)
@@ -82,8 +82,8 @@ def test_train_100_steps_draws_loss_chart(page: Page, app_url, shots):
     go_to(page, "Train")
     expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*0\s*$"))
     step(page, "Step 100", 100)
-    expect_plotly(page, "loss_chart", "scatterlayer")
-    expect_plotly(page, "grad_chart", "scatterlayer")
+    expect_plotly(page, "loss_chart", ".scatterlayer .trace path.js-line")
+    expect_plotly(page, "grad_chart", ".scatterlayer .trace path.js-line")
     loss = float(re.sub(r"[^\d.]", "", metric_value(page, "Smoothed loss").inner_text().split()[0]))
     assert 0 < loss < 10
     expect(page.get_by_text("Latest sample").first).to_be_visible()
@@ -96,7 +96,7 @@ def test_hidden_states_shows_heatmap(page: Page, app_url, shots):
     go_to(page, "Train")
     step(page, "Step 100", 100)
     go_to(page, "Hidden states")
-    expect_plotly(page, "hidden_heatmap", "heatmaplayer")
+    expect_plotly(page, "hidden_heatmap", ".heatmaplayer image")
     assert_no_exception(page)
     shots(page, "hidden_states")
 
@@ -113,7 +113,7 @@ def test_sample_page_shows_several_temperatures(page: Page, app_url, shots):
     temps = page.get_by_text(re.compile(r"^\s*T = \d+(\.\d+)?\s*$"))
     assert temps.count() >= 3, f"expected several temperature columns, saw {temps.all_inner_texts()}"
     expect(page.get_by_text(re.compile(r"^\s*Greedy\s*$")).first).to_be_visible()
-    expect_plotly(page, "next_char_chart", "barlayer")
+    expect_plotly(page, "next_char_chart", ".barlayer .point path")
     assert_no_exception(page)
     shots(page, "sample_temperatures")
 
@@ -129,11 +129,11 @@ def test_run_climbs_then_pause_stops(page: Page, app_url, shots):
         old = iteration.inner_text()
         expect(iteration).not_to_have_text(old, timeout=30_000)
     assert parse_int(iteration.inner_text()) > 0
-    shots(page, "train_live")
     button(page, "Pause").click()
     expect(button(page, "Run")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
     wait_idle(page)
     paused_at = parse_int(iteration.inner_text())
+    shots(page, "train_after_live_run")  # while live, half the page is faded mid-rerun: picture it paused
     # Stopped for real: one more step lands exactly one past where the pause left it.
     step(page, "Step 1", paused_at + 1)
     assert_no_exception(page)
@@ -159,8 +159,7 @@ def pick_builtin(page: Page, name: str) -> None:
     if source.count():
         source.get_by_text("Built-in", exact=True).click()
         wait_idle(page)
-    box = page.get_by_test_id("stSelectbox").filter(has_text="Built-in corpus")
-    box.locator('[data-baseweb="select"]').click()
+    page.get_by_role("combobox", name="Built-in corpus", exact=True).click()
     page.get_by_role("option", name=re.compile(re.escape(name), re.I)).first.click()
     wait_idle(page)
     apply_corpus(page)
