@@ -219,6 +219,13 @@ class RunStore:
     def _init_schema(self):
         try:
             with self._connect() as conn:
+                # Fast path for an existing store: a read, no write lock (sweep workers open it often).
+                try:
+                    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                except sqlite3.OperationalError:  # no such table: a new database
+                    row = None
+                if row is not None and row[0] == str(SCHEMA_VERSION):
+                    return
                 # WAL lets readers and one writer work at once; the mode is stored in the file.
                 conn.execute("PRAGMA journal_mode = WAL").fetchone()
                 conn.execute("PRAGMA synchronous = NORMAL")

@@ -298,8 +298,11 @@ def _run_ray(tasks, spec: SweepSpec, store: RunStore, sweep_id: int, on_progress
     started_here = False
     if not ray.is_initialized():
         # RAY_ADDRESS (if set) names the cluster; otherwise a local instance is started for this sweep.
-        ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR")
+        address = os.environ.get("RAY_ADDRESS") or None
+        kwargs = {}
+        if address:  # the cluster's machines may not have this code: ship the rnn package with the job
+            kwargs["runtime_env"] = {"py_modules": [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]}
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR", **kwargs)
         started_here = True
     try:
         text, corpus_name = _load_text(asdict(spec))
