@@ -205,6 +205,25 @@ def metric_value(page: Page, label: str) -> Locator:
     return metric.get_by_test_id("stMetricValue")
 
 
+_READ_METRIC_JS = """(label) => {
+    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+        const l = m.querySelector('[data-testid="stMetricLabel"]');
+        const v = m.querySelector('[data-testid="stMetricValue"]');
+        if (l && v && l.innerText.trim() === label) return v.innerText.trim();
+    }
+    return null;
+}"""
+
+
+def read_metric(page: Page, label: str, timeout: float = RERUN_TIMEOUT_MS) -> str:
+    """A metric's current text, read in one step inside the page.
+
+    While live training redraws the metric several times a second, a Locator read can keep finding its element
+    detached; reading label and value in one script cannot.
+    """
+    return page.wait_for_function(_READ_METRIC_JS, arg=label, timeout=timeout).json_value()
+
+
 def parse_int(text: str) -> int:
     return int(re.sub(r"[^\d-]", "", text))
 

@@ -21,6 +21,7 @@ from streamlit_app import (
     open_app,
     page_titles,
     parse_int,
+    read_metric,
     wait_idle,
 )
 
@@ -126,13 +127,12 @@ def test_run_climbs_then_pause_stops(page: Page, app_url, shots):
     expect(button(page, "Pause")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
     # Live ticks redraw the metric: poll until it moves, twice, so one rerun cannot fake it.
     for _ in range(2):
-        old = iteration.inner_text()
-        expect(iteration).not_to_have_text(old, timeout=30_000)
-    assert parse_int(iteration.inner_text()) > 0
-    button(page, "Pause").click()
-    expect(button(page, "Run")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
-    wait_idle(page)
-    paused_at = parse_int(iteration.inner_text())
+        old = read_metric(page, "Iteration")
+        expect(iteration).not_to_have_text(old, timeout=RERUN_TIMEOUT_MS)
+    assert parse_int(read_metric(page, "Iteration")) > 0
+    click_and_wait(page, button(page, "Pause"))
+    expect(button(page, "Run")).to_be_visible()
+    paused_at = parse_int(read_metric(page, "Iteration"))
     shots(page, "train_after_live_run")  # while live, half the page is faded mid-rerun: picture it paused
     # Stopped for real: one more step lands exactly one past where the pause left it.
     step(page, "Step 1", paused_at + 1)
@@ -160,20 +160,8 @@ def pick_builtin(page: Page, name: str) -> None:
         source.get_by_text("Built-in", exact=True).click()
         wait_idle(page)
     page.get_by_role("combobox", name="Built-in corpus", exact=True).click()
-    page.get_by_role("option", name=re.compile(re.escape(name), re.I)).first.click()
-    wait_idle(page)
-    apply_corpus(page)
-
-
-def apply_corpus(page: Page) -> None:
-    use = button(page, "Use this corpus")
-    if use.count():
-        use.click()
-    confirm = button(page, "Apply and reset model")
-    try:
-        expect(confirm).to_be_visible(timeout=3_000)
-    except AssertionError:
-        pass  # applied without a question
-    else:
-        confirm.click()
-    wait_idle(page)
+    click_and_wait(page, page.get_by_role("option", name=re.compile(re.escape(name), re.I)).first)
+    click_and_wait(page, button(page, "Use this corpus"))
+    confirm = button(page, "Apply and reset model")  # asked when the vocabulary (model shape) changes
+    if confirm.count():
+        click_and_wait(page, confirm)
