@@ -207,7 +207,7 @@ else:
             st.error(str(exc))
             return
         total = max(1, p["total"])
-        label = f"Sweep #{active}: {p['done']} of {p['total']} runs done"
+        label = f"Sweep #{active}: {p['done']} of {p['total']} runs done, {p['running']} running"
         if p["cancelled"]:
             label += " (cancelling…)"
         st.progress(min(1.0, p["done"] / total), text=label)

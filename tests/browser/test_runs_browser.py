@@ -32,7 +32,7 @@ def runs_app(tmp_path_factory):
     home = tmp_path_factory.mktemp("runs_home")
     ids = [seed(home, "slow lr", 0.02), seed(home, "fast lr", 0.2)]
     with running_app(home) as url:
-        yield url, ids
+        yield url, ids, home
 
 
 def traces(page: Page):
@@ -54,7 +54,7 @@ def choose(page: Page, text: str) -> None:
 
 
 def test_selecting_two_runs_overlays_two_curves(page: Page, runs_app, shots):
-    url, (a, b) = runs_app
+    url, (a, b), _ = runs_app
     open_app(page, url, "/Runs")
     assert_no_exception(page)
     # Both seeded runs are listed and preselected.
@@ -79,3 +79,35 @@ def test_selecting_two_runs_overlays_two_curves(page: Page, runs_app, shots):
     expect(legend).to_have_text([f"#{a} slow lr", f"#{b} fast lr"], timeout=RERUN_TIMEOUT_MS)
     assert_no_exception(page)
     shots(page, "runs_compare")
+
+
+def test_sweep_from_the_page_shows_progress_and_cancels(page: Page, runs_app):
+    url, _, home = runs_app
+    open_app(page, url, "/Runs")
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Start sweep"))
+    form.get_by_label("Learning rates").fill("0.05, 0.1")
+    form.get_by_label("Hidden sizes").fill("8")
+    form.get_by_label("Sequence lengths").fill("16")
+    form.get_by_text("Seconds", exact=True).click()
+    budget = form.get_by_label("Budget", exact=True)
+    budget.fill("60")
+    budget.press("Tab")
+    form.get_by_role("button", name="Start sweep").click()
+
+    # The sweep runs in its own process: the page shows a live progress bar and stays usable.
+    progress = page.get_by_test_id("stProgress")
+    expect(progress).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    expect(progress).to_contain_text(re.compile(r"Sweep #\d+: 0 of 2 runs done, 2 running"),
+                                     timeout=RERUN_TIMEOUT_MS)
+    cancel = page.get_by_role("button", name="Cancel sweep")
+    expect(cancel).to_be_enabled(timeout=RERUN_TIMEOUT_MS)
+    cancel.click()
+    # Workers stop within a second or so of the flag, far before their 60 s budget.
+    expect(page.get_by_text(re.compile(r"Sweep #\d+: 2 of 2 runs recorded \(cancelled\)"))).to_be_visible(
+        timeout=RERUN_TIMEOUT_MS
+    )
+    expect(page.get_by_test_id("stProgress")).to_have_count(0)
+    assert_no_exception(page)
+    swept = [r for r in RunStore(home).list_runs() if r.sweep_id is not None]
+    assert len(swept) == 2
+    assert all(r.status == "killed" and r.message == "cancelled" and r.train_seconds < 50 for r in swept), swept
