@@ -5,7 +5,8 @@
 
 Starts `streamlit run dashboard.py` on a free port (RNN_LAB_HOME in a temp dir), trains the default corpus with
 "Step 100" clicks, then visits every page in the sidebar and saves one full-page PNG per page. Needs Debian's
-chromium at /usr/bin/chromium and the dev requirements (playwright); no browser download.
+chromium at /usr/bin/chromium and the dev requirements (playwright); no browser download. For emoji in page
+titles to render, also `apt-get install fonts-noto-color-emoji`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trained to iteration {iteration.inner_text()}")
 
         titles = page_titles(page)
+        failed: list[str] = []
         wanted = set(args.pages) if args.pages else None
         for i, title in enumerate(titles):
             if wanted is not None and title not in wanted and not (i == 0 and "home" in wanted):
@@ -79,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
             wait_idle(page)
             path = args.out / f"{i:02d}_{slug(title if i else 'home')}.png"
             full_screenshot(page, path, width=args.width, max_height=args.max_height)
-            print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+            errors = page.get_by_test_id("stException").count()
+            if errors:  # a traceback must never reach a page, and never a README picture
+                failed.append(title)
+            print(path.relative_to(REPO) if path.is_relative_to(REPO) else path, "(TRACEBACK!)" if errors else "")
         browser.close()
+    if failed:
+        print(f"error: tracebacks on {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
