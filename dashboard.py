@@ -8,13 +8,13 @@ import streamlit as st
 
 from rnn.corpus import BUILTINS
 from ui.state import get_trainer
-from ui.widgets import fmt_int, loss_text, page_setup, page_tour
+from ui.widgets import ICONS, fmt_int, loss_text, page_setup, page_tour
 
 page_setup("Home", "🔁")
 trainer = get_trainer()
 corpus, cfg = trainer.corpus, trainer.config
 
-st.title("🔁 RNN Lab")
+st.title("RNN Lab")
 st.markdown(
     "Watch a character-level recurrent neural network, the few dozen lines of NumPy of Karpathy's "
     "*min-char-rnn*, **learn to write, live**.  \n"
@@ -31,12 +31,16 @@ c4.metric("Iterations", fmt_int(trainer.iteration),
           help="Smoothed loss " + loss_text(trainer.smooth_loss if trainer.iteration else None))
 if trainer.iteration == 0:
     st.info(f"A fresh model is ready on **{corpus.name}** ({desc}). No typing needed: open **Train** and press "
-            "**Run**.", icon="👉")
+            "**Run**.", icon=":material/arrow_forward:")
 else:
     st.success(f"Trained for {fmt_int(trainer.iteration)} iterations; smoothed loss "
-               f"{loss_text(trainer.smooth_loss)} per character.", icon="✅")
+               f"{loss_text(trainer.smooth_loss)} per character.", icon=ICONS["success"])
 
-st.page_link("pages/2_Train.py", label="**Start training →**", icon="▶️")
+b1, b2, _ = st.columns([1, 1, 4])
+if b1.button("Start training", type="primary", icon=":material/play_arrow:", key="home_start", width="stretch"):
+    st.switch_page("pages/2_Train.py")
+if b2.button("Choose a text", icon=":material/description:", key="home_data", width="stretch"):
+    st.switch_page("pages/1_Data.py")
 
 st.subheader("A short tour")
 for path, label, icon, what in page_tour():

@@ -14,12 +14,12 @@ from ui.data import (
     vocabulary_table,
 )
 from ui.state import get_trainer
-from ui.widgets import flash, fmt_int, page_setup, show_flash, text_block
+from ui.widgets import ICONS, flash, fmt_int, page_setup, show_flash, text_block
 
 page_setup("Data", "📄")
 trainer = get_trainer()
 
-st.title("📄 Data")
+st.title("Data")
 st.caption("The RNN learns to predict each next character of this text. Changing the text starts a new model.")
 show_flash()
 
@@ -51,15 +51,15 @@ if st.button("Use this corpus", type="primary", disabled=make is None, key="data
             flash("success", f"Now training on **{new.name}**: a fresh model is ready on the Train page.")
             st.rerun()  # redraw everything, the sidebar included, for the new model
     except CorpusError as exc:
-        st.error(f"This text cannot be used: {exc}", icon="🚫")
+        st.error(f"This text cannot be used: {exc}", icon=ICONS["error"])
     except ValueError as exc:  # the text is valid but too short for the current batch streams, etc.
-        st.error(f"This text does not fit the current settings: {exc}", icon="🚫")
+        st.error(f"This text does not fit the current settings: {exc}", icon=ICONS["error"])
 
 pending = st.session_state.get(PENDING)
 if pending is not None:
     st.warning(f"Switching to **{pending.name}** ({fmt_int(len(pending.text))} characters) discards the current "
                f"model, trained for {fmt_int(trainer.iteration)} iterations. Download a checkpoint on the Train "
-               "page first if you want to keep it.", icon="⚠️")
+               "page first if you want to keep it.", icon=ICONS["warning"])
     c1, c2, _ = st.columns([1.2, 1, 3])
     if c1.button("Apply and reset model", type="primary", key="data_apply"):
         try:
@@ -67,7 +67,7 @@ if pending is not None:
             flash("success", f"Now training on **{pending.name}**: a fresh model is ready on the Train page.")
             st.rerun()
         except ValueError as exc:
-            st.error(f"This text does not fit the current settings: {exc}", icon="🚫")
+            st.error(f"This text does not fit the current settings: {exc}", icon=ICONS["error"])
     if c2.button("Keep current model", key="data_cancel"):
         st.session_state.pop(PENDING, None)
         st.rerun()
@@ -85,7 +85,7 @@ m3.metric("Training", fmt_int(n_train), help="characters the model trains on (th
 m4.metric("Validation", fmt_int(n_val) if n_val else "none", help="held-out characters (the last 10%)")
 
 for w in corpus_warnings(corpus):
-    st.warning(w, icon="⚠️")
+    st.warning(w, icon=ICONS["warning"])
 
 left, right = st.columns([3, 2])
 with left:

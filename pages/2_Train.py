@@ -6,10 +6,8 @@ import ui.train as tr
 from rnn.evaluate import bits, perplexity
 from rnn.optim import OPTIMIZERS
 from rnn.train import DTYPES
-from rnn.viz.training import grad_figure, loss_figure
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
-from ui.history import history_arrays
 from ui.loss_words import loss_in_words
 from ui.query import sync_url
 from ui.recording import track as track_run
@@ -97,15 +95,12 @@ with controls:
 
 
 # ---------------------------------------------------------------- live view
-@st.fragment(run_every=tr.RUN_EVERY if running else None)
-def live_view():
-    trainer = get_trainer()
-    if is_running():
-        tr.live_tick(trainer)
-        if trainer.status == "diverged":
-            track_run(trainer, force=True)
-            st.rerun()  # whole page: the Run button and the divergence message
-    track_run(trainer)  # into the run store, every few seconds at most
+# Two fragments. The status one trains: each rerun is a burst of time-boxed ticks (about a second in all),
+# redrawing a few numbers into a placeholder after every tick; a click anywhere interrupts it at the next
+# redraw. Bursts, not one tick per rerun, because every rerun waits for a round trip through the browser,
+# which would otherwise eat most of the time. The charts fragment redraws the heavier figures and the
+# sample about once a second.
+def draw_status(trainer):
     m = st.columns(5)
     m[0].metric("Iteration", fmt_int(trainer.iteration))
     m[1].metric("Epoch", f"{trainer.epoch_progress:.2f}", help="Passes over the training text")
@@ -120,26 +115,51 @@ def live_view():
                 help="Nats per character on held-out text, every "
                 f"{trainer.config.eval_every} iterations" if trainer.corpus.val is not None else
                 "This corpus is too small for a validation split")
+    loss_in_words(val if val is not None else smooth, trainer.vocab.size, baselines_for(trainer.corpus),
+                  label="Validation loss: " if val is not None else "Smoothed loss: ")  # the loss in plain words
     live = tr.live_stats() if is_running() else None
     if live:
-        st.caption(f"Live: {fmt_int(round(live['chars_per_sec']))} chars/s of wall time; "
-                   f"{live['train_share']:.0%} of it spent training, the rest drawing.")
+        st.caption(f"Live: {fmt_int(round(live['chars_per_sec']))} chars/s of wall time over "
+                   f"{live['wall']:.0f} s; {live['train_share']:.0%} of it training, {live['draw_share']:.0%} "
+                   "drawing, the rest Streamlit's round trips.")
 
-    h = history_arrays(trainer)
-    baselines = baselines_for(trainer.corpus)
-    loss_in_words(val if val is not None else smooth, trainer.vocab.size, baselines,  # the loss in plain words
-                  label="Validation loss: " if val is not None else "Smoothed loss: ")
-    st.plotly_chart(loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines),
-                    key="loss_chart", config={"displaylogo": False})
+
+@st.fragment(run_every=tr.RUN_EVERY if running else None)
+def live_status():
+    trainer = get_trainer()
+    box = st.empty()
+    if is_running():
+        for _ in tr.burst():
+            tr.live_tick(trainer)
+            if trainer.status == "diverged":
+                track_run(trainer, force=True)
+                st.rerun()  # whole page: the Run button and the divergence message
+            with box.container():
+                draw_status(trainer)
+            tr.tick_drawn()
+    else:
+        with box.container():
+            draw_status(trainer)
+    track_run(trainer)  # into the run store, every few seconds at most
+
+
+@st.fragment(run_every=tr.CHART_EVERY_SECONDS if running else None)
+def live_charts():
+    t0 = tr.draw_started()
+    trainer = get_trainer()
+    loss_fig, grad_fig = tr.figures(trainer)
+    st.plotly_chart(loss_fig, key="loss_chart", config={"displaylogo": False})
     g, s = st.columns([1, 1])
     with g:
-        st.plotly_chart(grad_figure(h["grad_norm"], h["clipped"]), key="grad_chart", config={"displaylogo": False})
+        st.plotly_chart(grad_fig, key="grad_chart", config={"displaylogo": False})
     with s:
         it, text = tr.latest_sample(trainer)
         st.caption("Latest sample")
         text_block(text, height=230)
         st.caption(f"iteration {fmt_int(it)} · temperature 1.0 · from the model's carried hidden state")
+    tr.tick_drawn(t0)
 
 
 with main:
-    live_view()
+    live_status()
+    live_charts()

@@ -6,14 +6,14 @@ import streamlit as st
 from rnn.model import forward
 from rnn.viz.training import activation_html, hidden_heatmap, unit_order
 from ui.state import get_trainer
-from ui.widgets import page_setup
+from ui.widgets import ICONS, page_setup
 
 page_setup("Hidden states", "🌡️")
 trainer = get_trainer()
 corpus = trainer.corpus
 ss = st.session_state
 
-st.title("🌡️ Hidden states")
+st.title("Hidden states")
 st.caption("Each row is one hidden unit, each column one character the RNN has just read; the colour is the unit's "
            "activation h = tanh(…), from −1 (blue) to +1 (red). Reading starts from the hidden state training "
            "left behind, as sampling and validation do.")
@@ -29,7 +29,7 @@ if source == "Your own text":
     if missing:
         shown = ", ".join(repr(c) for c in missing[:5])
         st.error(f"The model has never seen these characters: {shown}. Remove them or use text from the corpus.",
-                 icon="🚫")
+                 icon=ICONS["error"])
         st.stop()
     if not snippet:
         st.info("Type some text to see how the hidden units respond to it.")
@@ -62,6 +62,9 @@ def on_select():
         ss["hs_unit"] = int(str(points[0]["y"]).split()[1])
 
 
+if trainer.iteration == 0:
+    st.info("This model is untrained: its weights are tiny random numbers, so every activation is close to 0 "
+            "(white). Train for a few hundred steps and come back.", icon=ICONS["info"])
 st.plotly_chart(hidden_heatmap(hs, snippet, order), key="hidden_heatmap", on_select=on_select,
                 selection_mode="points", config={"displaylogo": False})
 
@@ -73,4 +76,4 @@ unit = u1.selectbox("Unit", [int(u) for u in order], key="hs_unit",
                     help="Or click a cell of the heatmap.")
 u2.markdown(f"**Unit {unit}** over the text: red where it is positive, blue where negative "
             f"(range {hs[:, unit].min():+.2f} … {hs[:, unit].max():+.2f}). Hover a character for its value.")
-st.markdown(activation_html(snippet, hs[:, unit]), unsafe_allow_html=True)
+st.html(activation_html(snippet, hs[:, unit]))

@@ -6,7 +6,7 @@ import streamlit as st
 from rnn.sample import next_char_probs, sample_many, warm_state
 from rnn.viz.training import next_char_figure
 from ui.state import get_trainer
-from ui.widgets import fmt_int, page_setup, text_block
+from ui.widgets import ICONS, fmt_int, page_setup, text_block
 
 TEMPERATURES = [0.2, 0.5, 1.0, 1.5, 2.0]
 
@@ -14,11 +14,21 @@ page_setup("Sample", "🎲")
 trainer = get_trainer()
 ss = st.session_state
 
-st.title("🎲 Sample")
+st.title("Sample")
 st.caption(f"The model after {fmt_int(trainer.iteration)} iterations writes on from its carried hidden state. Every "
            "column uses the same random seed; only the temperature differs. Temperature divides the logits before "
            "the softmax: low is safe and repetitive, high is adventurous and misspelt; greedy always takes the most "
            "likely character.")
+
+
+def default_prefix_for(text: str) -> str:
+    """A short one-line prefix from the corpus: the start of its first sentence beginning "The ", else
+    the start of its first non-empty line."""
+    i = text.find("The ")
+    line = text[i:i + 40] if i >= 0 else next((ln for ln in text.splitlines() if ln.strip()), text)[:40]
+    line = line.split("\n")[0]
+    cut = line.rfind(" ", 0, 24)
+    return line[:cut + 1] if cut > 0 else line[:24]
 
 
 def next_seed():
@@ -40,7 +50,7 @@ try:
     texts = sample_many(trainer.params, trainer.vocab, length, [*TEMPERATURES, 0.0], top_k=top_k or None,
                         prime=prime, seed=int(seed), h=trainer.h[0])
 except ValueError as exc:
-    st.error(f"Cannot sample: {exc}", icon="🚫")
+    st.error(f"Cannot sample: {exc}", icon=ICONS["error"])
     texts = None
 
 if texts:
@@ -52,8 +62,7 @@ if texts:
 
 st.divider()
 st.subheader("What temperature does to the next character")
-default_prefix = prime or (trainer.vocab.decode(trainer.corpus.val[:24]) if trainer.corpus.val is not None
-                           else trainer.corpus.text[:24])
+default_prefix = prime or default_prefix_for(trainer.corpus.text)
 p1, p2 = st.columns([3, 2])
 prefix = p1.text_input("Prefix", value=default_prefix, key="sm_prefix",
                        help="The model reads this text; the chart shows its odds for the character that follows.")
@@ -62,7 +71,7 @@ temperature = p2.slider("Temperature", 0.0, 2.0, 1.0, step=0.05, key="sm_tempera
 try:
     _, logits = warm_state(trainer.params, trainer.vocab, prefix, h=trainer.h[0])
 except ValueError as exc:
-    st.error(f"Cannot read the prefix: {exc}", icon="🚫")
+    st.error(f"Cannot read the prefix: {exc}", icon=ICONS["error"])
     st.stop()
 k = top_k or None
 probs = next_char_probs(logits, temperature, k)

@@ -62,10 +62,9 @@ def vocabulary_table(fingerprint: str, _text: str) -> pd.DataFrame:
     n = len(_text)
     return pd.DataFrame({
         "char": char_labels(chars),
-        "code": [f"U+{ord(c):04X}" for c in chars],
-        "name": [unicodedata.name(c, "").lower() or "(control)" for c in chars],
         "count": [k for _, k in counts],
         "share": [k / n for _, k in counts],
+        "name": [f"{unicodedata.name(c, '(control)').lower()} · U+{ord(c):04X}" for c in chars],
     })
 
 

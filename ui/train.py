@@ -13,6 +13,9 @@ import streamlit as st
 from rnn.optim import DEFAULT_LR
 from rnn.sample import sample
 from rnn.train import TrainConfig, Trainer
+from rnn.viz.training import grad_figure, loss_figure
+from ui.baselines import baselines_for
+from ui.history import history_arrays
 from ui.state import (
     get_trainer,
     is_running,
@@ -26,10 +29,11 @@ from ui.state import (
 )
 from ui.widgets import flash
 
-TICK_SECONDS = 0.15  # compute per live tick: short enough that clicks stay responsive
-RUN_EVERY = 0.1  # shorter than a tick: the next tick is always queued, so ticks run back to back
-SAMPLE_EVERY_SECONDS = 1.0  # how often the live "Latest sample" is redrawn
+TICK_SECONDS = 0.2  # compute per live tick: short enough that clicks stay responsive
+BURST_SECONDS = 1.0  # ticks per live rerun: each rerun costs a browser round trip, so do several
+RUN_EVERY = 0.1  # shorter than a burst: the next rerun is always queued, so bursts run back to back
 SAMPLE_LENGTH = 200
+CHART_EVERY_SECONDS = 1.0  # while running, the charts and the sample are redrawn this often
 
 LR_OPTIONS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 CLIP_OPTIONS = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
@@ -46,6 +50,7 @@ SHAPE_LABELS = {"hidden_size": "Hidden size", "batch_size": "Batch streams", "se
 _SYNCED = "_train_widgets_for"
 _LIVE = "_live_stats"
 _SAMPLE = "_latest_sample"
+_FIGS = "_train_figures"
 
 
 def with_value(options: list, value) -> list:
@@ -174,46 +179,83 @@ def do_reset() -> None:
 # --------------------------------------------------------------------------- live tick
 
 
+def burst(seconds: float = BURST_SECONDS):
+    """Yields until `seconds` have passed (at least once)."""
+    deadline = time.perf_counter() + seconds
+    yield
+    while time.perf_counter() < deadline and is_running():
+        yield
+
+
 def live_tick(trainer: Trainer, seconds: float = TICK_SECONDS) -> int:
-    """Train for `seconds` and account the wall time, so the page can report how much of live time
-    goes into training (the rest is drawing and Streamlit's round trips)."""
+    """Train for `seconds` of wall time, keeping score of where live time goes (training, drawing, waiting
+    for Streamlit's next rerun) so the page can show how much of it is spent training."""
     now = time.perf_counter()
-    stats = st.session_state.setdefault(_LIVE, {"wall": 0.0, "chars": 0, "compute": 0.0, "last": None})
-    if stats["last"] is not None and now - stats["last"] < 2.0:  # a gap means we were paused
-        stats["wall"] += now - stats["last"]
+    stats = st.session_state.get(_LIVE)
+    if stats is None or stats["trainer"] is not trainer or now - stats["last"] > 2.0:  # new run or resumed
+        stats = {"trainer": trainer, "t0": now, "chars0": trainer.chars_trained, "train": 0.0, "draw": 0.0,
+                 "ticks": 0, "last": now, "drawn": now}
+        st.session_state[_LIVE] = stats
     stats["last"] = now
-    before_chars, before_sec = trainer.chars_trained, trainer.seconds
     with trainer_lock():
         taken = trainer.train_for(seconds)
-    stats["chars"] += trainer.chars_trained - before_chars
-    stats["compute"] += trainer.seconds - before_sec
+    stats["drawn"] = time.perf_counter()  # drawing starts now; tick_drawn() closes it
+    stats["train"] += stats["drawn"] - now
+    stats["ticks"] += 1
     if trainer.status == "diverged":
         set_running(False)
     return taken
 
 
-def live_stats() -> dict | None:
-    """{'chars_per_sec', 'train_share'} of the live run so far (None before two ticks)."""
+def draw_started() -> float:
+    return time.perf_counter()
+
+
+def tick_drawn(since: float | None = None) -> None:
+    """Call at the end of a live fragment: the time since `since` (default: since training stopped)
+    was spent drawing."""
     stats = st.session_state.get(_LIVE)
-    if not stats or stats["wall"] <= 0:
+    if stats is not None and is_running():
+        stats["draw"] += time.perf_counter() - (stats["drawn"] if since is None else since)
+
+
+def live_stats() -> dict | None:
+    """Wall-clock speed of the live run since Run was pressed, and the shares of that wall time spent
+    training and drawing (the rest is Streamlit's round trip between ticks)."""
+    stats = st.session_state.get(_LIVE)
+    if not stats or stats["ticks"] < 2:
         return None
-    # chars counted over the measured wall intervals: the newest tick's chars belong to the next interval
-    return {"chars_per_sec": stats["chars"] / (stats["wall"] + TICK_SECONDS),
-            "train_share": min(1.0, stats["compute"] / (stats["wall"] + TICK_SECONDS))}
+    trainer = stats["trainer"]
+    wall = time.perf_counter() - stats["t0"]
+    return {"chars_per_sec": (trainer.chars_trained - stats["chars0"]) / wall, "wall": wall,
+            "train_share": stats["train"] / wall, "draw_share": stats["draw"] / wall, "ticks": stats["ticks"]}
+
+
+def figures(trainer: Trainer):
+    """(loss figure, grad figure), rebuilt only when the model has moved on (building costs tens of ms)."""
+    ss = st.session_state
+    baselines = baselines_for(trainer.corpus)
+    key = (trainer, trainer.iteration, len(trainer.val_history), baselines is not None)
+    cached = ss.get(_FIGS)
+    if cached is not None and cached["key"] == key:
+        return cached["loss"], cached["grad"]
+    h = history_arrays(trainer)
+    loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines)
+    grad = grad_figure(h["grad_norm"], h["clipped"])
+    ss[_FIGS] = {"key": key, "loss": loss, "grad": grad}
+    return loss, grad
 
 
 def latest_sample(trainer: Trainer) -> tuple[int, str]:
-    """A 200-character sample from the model's carried state, redrawn at most once a second while
-    running. Uses its own seed (the iteration), so it never disturbs the trainer's random stream."""
+    """A 200-character sample from the model's carried state, redrawn when the model has moved on. Uses
+    its own seed (the iteration), so it never disturbs the trainer's random stream."""
     ss = st.session_state
     cached = ss.get(_SAMPLE)
-    now = time.perf_counter()
-    if cached is not None and cached[0] is trainer and (
-            cached[1] == trainer.iteration or (is_running() and now - cached[3] < SAMPLE_EVERY_SECONDS)):
+    if cached is not None and cached[0] is trainer and cached[1] == trainer.iteration:
         return cached[1], cached[2]
     text = sample(trainer.params, trainer.vocab, SAMPLE_LENGTH, temperature=1.0, seed=trainer.iteration,
                   h=trainer.h[0])
-    ss[_SAMPLE] = (trainer, trainer.iteration, text, now)
+    ss[_SAMPLE] = (trainer, trainer.iteration, text)
     return trainer.iteration, text
 
 

@@ -11,6 +11,9 @@ from rnn.evaluate import bits
 from ui.state import get_trainer, init_state, set_running
 
 APP_NAME = "RNN Lab"
+# Material icons ship with Streamlit's own font; emoji need a system emoji font that many machines lack.
+ICONS = {"success": ":material/check_circle:", "info": ":material/info:", "warning": ":material/warning:",
+         "error": ":material/error:"}
 
 
 def page_setup(title: str, icon: str = "🔁", *, live: bool = False, show_progress: bool = True) -> None:
@@ -58,13 +61,18 @@ def sidebar_status(show_progress: bool = True) -> None:
 
 
 def text_block(text: str, prime: str = "", height: int | None = None) -> None:
-    """Monospace, wrapped, HTML-escaped sample text; the prime (if any) in grey before it."""
-    style = "font-family: monospace; font-size: 14px; white-space: pre-wrap; word-break: break-word; " \
-            "background: rgba(128,128,128,0.08); border-radius: 6px; padding: 10px 12px; margin: 0"
+    """Monospace, wrapped, HTML-escaped text; the prime (if any) in grey before it.
+
+    Rendered with st.html, not st.markdown: markdown would turn a corpus's `__init__` into bold text and
+    blank lines into paragraph breaks.
+    """
+    style = ("font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 14px; "
+             "line-height: 1.45; white-space: pre-wrap; word-break: break-word; "
+             "background: rgba(128,128,128,0.08); border-radius: 6px; padding: 10px 12px; margin: 0")
     if height:
         style += f"; height: {height}px; overflow-y: auto"
-    body = (f'<span style="color: #888">{html.escape(prime)}</span>' if prime else "") + html.escape(text)
-    st.markdown(f'<div style="{style}">{body}</div>', unsafe_allow_html=True)
+    body = (f'<span style="color: #8a8a8a">{html.escape(prime)}</span>' if prime else "") + html.escape(text)
+    st.html(f'<div style="{style}">{body}</div>')
 
 
 _FLASH = "_flash"
@@ -77,22 +85,17 @@ def flash(kind: str, message: str) -> None:
 
 def show_flash() -> None:
     kind, message = st.session_state.pop(_FLASH, (None, None))
-    if kind == "success":
-        st.success(message, icon="✅")
-    elif kind == "info":
-        st.info(message, icon="ℹ️")
-    elif kind == "warning":
-        st.warning(message, icon="⚠️")
-    elif kind == "error":
-        st.error(message, icon="🚫")
+    if kind in ICONS:
+        getattr(st, kind)(message, icon=ICONS[kind])
 
 
 _TOUR = {
-    "Data": ("📄", "choose a built-in text, paste your own or upload a .txt file"),
-    "Train": ("▶️", "step or run live; hidden size, sequence length, learning rate; save and load checkpoints"),
-    "Hidden states": ("🌡️", "a heatmap of every hidden unit over a piece of text"),
-    "Sample": ("🎲", "generated text at temperatures 0.2 → 2.0 side by side, and what temperature does to the "
-               "softmax"),
+    "Data": (":material/description:", "choose a built-in text, paste your own or upload a .txt file"),
+    "Train": (":material/play_arrow:", "step or run live; hidden size, sequence length, learning rate; save and "
+              "load checkpoints"),
+    "Hidden states": (":material/grid_on:", "a heatmap of every hidden unit over a piece of text"),
+    "Sample": (":material/casino:", "generated text at temperatures 0.2 → 2.0 side by side, and what temperature "
+               "does to the softmax"),
 }
 
 
@@ -109,7 +112,7 @@ def page_tour(pages_dir: str | Path | None = None) -> list[tuple[str, str, str, 
         if not m:
             continue
         label = m.group(2).replace("_", " ")
-        icon, what = _TOUR.get(label, ("📊", ""))
+        icon, what = _TOUR.get(label, (":material/insights:", ""))
         if not what:
             try:
                 doc = ast.get_docstring(ast.parse(f.read_text(encoding="utf-8"))) or ""

@@ -100,6 +100,11 @@ def _loss_custom(nats: np.ndarray) -> np.ndarray:
 _LOSS_HOVER = "%{y:.3f} nats/char · %{customdata[0]:.3f} bits/char · perplexity %{customdata[1]:.2f}"
 
 
+def _empty_note(fig: go.Figure, text: str) -> None:
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+                       font={"size": 14, "color": "#888"})
+
+
 # --------------------------------------------------------------------------- loss
 
 
@@ -142,8 +147,10 @@ def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None =
             line={"color": COLORS["ngram"], "dash": "dot", "width": 1.2},
             opacity=0.4 + 0.12 * order, customdata=_loss_custom([nats, nats]), hovertemplate=_LOSS_HOVER,
             visible=True if order in (1, 3, 5) else "legendonly"))
+    if not n:
+        _empty_note(fig, "No training yet: press Step or Run")
     fig.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
+        height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified", showlegend=True,
         xaxis_title="iteration", yaxis_title="loss (nats per character)", uirevision="loss",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}},
     )
@@ -170,13 +177,17 @@ def grad_figure(grad_norm, clipped=None, window: int = 100, max_points: int = MA
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"clip rate (last {window} steps)",
                                    line={"color": COLORS["clip"], "width": 1.5},
                                    hovertemplate="%{y:.0%}"), secondary_y=True)
+    if not len(grad_norm):
+        _empty_note(fig, "Gradient norms appear once training starts")
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified", uirevision="grad",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}},
     )
     fig.update_xaxes(title_text="iteration")
-    fig.update_yaxes(title_text="gradient norm", type="log", secondary_y=False)
-    fig.update_yaxes(title_text="clipped", range=[0, 1.02], tickformat=".0%", secondary_y=True, showgrid=False)
+    # one tick per decade on the log axis, fixed quarter ticks on the right: automatic ticks crowd a half-width chart
+    fig.update_yaxes(title_text="gradient norm", type="log", dtick=1, secondary_y=False)
+    fig.update_yaxes(title_text="clipped", range=[0, 1.02], tickmode="linear", tick0=0, dtick=0.25, tickformat=".0%",
+                     secondary_y=True, showgrid=False)
     return fig
 
 
@@ -250,7 +261,8 @@ def activation_html(text: str, values, vmax: float = 1.0) -> str:
 def next_char_figure(chars, probs, temperature: float, reference=None, top: int = 30,
                      height: int = 340) -> go.Figure:
     """Bars of P(next char) at `temperature` for the `top` most likely characters; `reference` (the same
-    distribution at T = 1) is drawn as outlines so the effect of temperature is visible."""
+    distribution at T = 1) is drawn as outlines so the effect of temperature is visible (not at T = 1,
+    where the two coincide)."""
     probs = np.asarray(probs, dtype=np.float64)
     idx = np.argsort(-probs, kind="stable")[:top]
     labels = char_labels(chars)
@@ -259,15 +271,17 @@ def next_char_figure(chars, probs, temperature: float, reference=None, top: int 
     t_name = "greedy (T = 0)" if temperature == 0 else f"T = {temperature:g}"
     fig.add_trace(go.Bar(x=x, y=probs[idx], name=t_name, marker_color=COLORS["bar"],
                          hovertemplate="%{x}: %{y:.3f}<extra>" + t_name + "</extra>"))
-    if reference is not None:
+    top_p = float(probs[idx].max()) if len(idx) else 1.0
+    if reference is not None and temperature != 1:
         ref = np.asarray(reference, dtype=np.float64)
+        top_p = max(top_p, float(ref[idx].max()))
         fig.add_trace(go.Bar(x=x, y=ref[idx], name="T = 1 (the model's softmax)",
                              marker={"color": "rgba(0,0,0,0)", "line": {"color": COLORS["ref"], "width": 1.5}},
                              hovertemplate="%{x}: %{y:.3f}<extra>T = 1</extra>"))
     fig.update_layout(
         height=height, barmode="overlay", margin={"l": 10, "r": 10, "t": 40, "b": 10}, bargap=0.15,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        yaxis={"title": "probability", "range": [0, 1.0], "tickformat": ".0%"},
+        yaxis={"title": "probability", "range": [0, min(1.0, 1.15 * top_p) or 1.0], "tickformat": ".0%"},
         xaxis={"title": "next character", "tickfont": {"family": "monospace", "size": 13}, "type": "category"},
     )
     return fig
