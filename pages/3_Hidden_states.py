@@ -37,8 +37,12 @@ if source == "Your own text":
     ids = trainer.vocab.encode(snippet)
 else:
     pool = corpus.val if source == "Validation text" else corpus.train
-    length = c2.slider("Length", 20, min(MAX_LEN, len(pool)), min(120, len(pool)), key="hs_length")
-    start = c2.slider("Start at character", 0, max(0, len(pool) - length), 0, key="hs_start")
+    # A slider needs min < max: a short text (e.g. a small validation split) is shown whole instead.
+    if len(pool) > 20:
+        length = c2.slider("Length", 20, min(MAX_LEN, len(pool)), min(120, len(pool)), key="hs_length")
+    else:
+        length = len(pool)
+    start = c2.slider("Start at character", 0, len(pool) - length, 0, key="hs_start") if len(pool) > length else 0
     ids = np.asarray(pool[start:start + length])
     snippet = trainer.vocab.decode(ids)
 sort_by = c3.radio("Sort units by", ["variance", "mean", "index"], key="hs_sort",
