@@ -239,3 +239,32 @@ def test_default_home_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_LAB_HOME", str(tmp_path / "lab"))
     store = RunStore()
     assert store.path == tmp_path / "lab" / "runs.sqlite" and store.path.exists()
+
+
+def test_long_runs_store_windows_not_every_step():
+    from types import SimpleNamespace
+
+    from rnn.runs.recorder import DENSE_STEPS, history_rows
+
+    n = 8 * DENSE_STEPS
+    losses = [float(i % 7) for i in range(n)]
+    t = SimpleNamespace(iteration=n, chars_trained=n * 10, config=SimpleNamespace(batch_size=2, seq_length=5),
+                        history={"loss": losses, "seconds": [0.001 * i for i in range(n)],
+                                 "smooth_loss": [1.0] * n})
+    rows, nxt = history_rows(t)
+    its = [r[0] for r in rows]
+    assert nxt == n and its[-1] == n
+    assert its[:DENSE_STEPS] == list(range(1, DENSE_STEPS + 1))  # dense at first
+    assert len(rows) == DENSE_STEPS * (1 + 3 / 2)  # log2(8) = 3 doublings; instead of 8 * DENSE_STEPS
+    # Each row's loss is the mean over its window, so the overall mean is kept.
+    widths = [b - a for a, b in zip([0, *its], its, strict=False)]
+    assert sum(r[3] * w for r, w in zip(rows, widths, strict=True)) == pytest.approx(sum(losses))
+    assert rows[-1][1] == n * 10 and rows[0][1] == 10
+    # Written in pieces (as the recorder does while training), the rows are the same.
+    t.history = {k: v[: n // 3 + 1] for k, v in t.history.items()}
+    t.iteration, t.chars_trained = n // 3 + 1, (n // 3 + 1) * 10
+    part1, nxt1 = history_rows(t, 0, final=False)
+    t.history = {"loss": losses, "seconds": [0.001 * i for i in range(n)], "smooth_loss": [1.0] * n}
+    t.iteration, t.chars_trained = n, n * 10
+    part2, _ = history_rows(t, nxt1, final=True)
+    assert part1 + part2 == rows

@@ -13,6 +13,7 @@ sees a consistent run, and a process killed between writes leaves a run that rea
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -37,18 +38,37 @@ def trainer_summary(trainer, wall_seconds: float | None = None) -> dict:
     return out
 
 
-def history_rows(trainer, start: int = 0) -> list[tuple]:
-    """Metric rows (iteration, chars, seconds, loss, smooth_loss) for history entries from index `start`.
+DENSE_STEPS = 5000  # every step is stored up to here; then windows that double as the run doubles
+
+
+def stride_at(iteration: int) -> int:
+    """Steps per stored metric row around `iteration`: 1 up to DENSE_STEPS, then 2, 4, 8, ... so a run of
+    N steps stores about DENSE_STEPS * (1 + log2(N / DENSE_STEPS) / 2) rows, not N (a live dashboard run
+    can take thousands of steps a second)."""
+    if iteration <= DENSE_STEPS:
+        return 1
+    return 1 << math.ceil(math.log2(iteration / DENSE_STEPS))
+
+
+def history_rows(trainer, start: int = 0, final: bool = True) -> tuple[list[tuple], int]:
+    """Metric rows (iteration, chars, seconds, loss, smooth_loss) for history entries from index `start`,
+    and the index of the first entry not yet covered. A row closes a window of stride_at() steps; its
+    loss is the window's mean. With final=False an unfinished window stays pending for the next call.
     The history holds one entry per step, the last one being the trainer's current iteration."""
     hist = trainer.history
-    n = len(hist["loss"])
+    losses, seconds, smooth = hist["loss"], hist["seconds"], hist["smooth_loss"]
+    n = len(losses)
     first_iter = trainer.iteration - n + 1
     per_step = trainer.config.batch_size * trainer.config.seq_length
-    return [
-        (first_iter + i, trainer.chars_trained - (n - 1 - i) * per_step, hist["seconds"][i], hist["loss"][i],
-         hist["smooth_loss"][i])
-        for i in range(start, n)
-    ]
+    rows, window_start = [], start
+    for i in range(start, n):
+        it = first_iter + i
+        if it % stride_at(it) == 0 or (final and i == n - 1):
+            window = losses[window_start:i + 1]
+            rows.append((it, trainer.chars_trained - (n - 1 - i) * per_step, seconds[i], sum(window) / len(window),
+                         smooth[i]))
+            window_start = i + 1
+    return rows, window_start
 
 
 def run_config(trainer) -> dict:
@@ -75,8 +95,8 @@ class RunRecorder:
         self._val_written = 0
         self.update(force=True)
 
-    def _pending(self):
-        rows = history_rows(self.trainer, self._written)
+    def _pending(self, final: bool = True):
+        rows, self._next = history_rows(self.trainer, self._written, final)
         vals = self.trainer.val_history[self._val_written:]
         return rows, vals
 
@@ -88,10 +108,10 @@ class RunRecorder:
         n_hist, n_val = len(self.trainer.history["loss"]), len(self.trainer.val_history)
         if n_hist < self._written or n_val < self._val_written:  # the history was replaced: write it again
             self._written = self._val_written = 0
-        rows, vals = self._pending()
+        rows, vals = self._pending(final=False)
         self.store.update_run(self.run_id, metrics=rows, val_metrics=vals, config=run_config(self.trainer),
                               **trainer_summary(self.trainer, now - self.t0))
-        self._written, self._val_written = n_hist, n_val
+        self._written, self._val_written = self._next, n_val
         self.last_write = now
         return True
 

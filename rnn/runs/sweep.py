@@ -197,7 +197,7 @@ def remote_task(task: dict, text: str, corpus_name: str) -> dict:
         "fingerprint": trainer.corpus.fingerprint,
         "vocab_size": trainer.vocab.size,
         "summary": trainer_summary(trainer, time.perf_counter() - t0),
-        "metrics": history_rows(trainer),
+        "metrics": history_rows(trainer)[0],
         "val_metrics": list(trainer.val_history),
         "checkpoint": checkpoint_bytes(trainer),
         "host": socket.gethostname(),
