@@ -1,0 +1,284 @@
+"""AppTest for the home, Data, Hidden states and Sample pages (the Train page has its own file)."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnn.corpus import make_corpus
+from rnn.train import TrainConfig, Trainer
+
+TIMEOUT = 60
+PAGES = ["../dashboard.py", "../pages/1_Data.py", "../pages/2_Train.py", "../pages/3_Hidden_states.py",
+         "../pages/4_Sample.py"]
+
+
+def run(path):
+    at = AppTest.from_file(path, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_runs_with_defaults(path):
+    """Opened directly (no other page visited first), each page builds the default model and shows no error."""
+    at = run(path)
+    assert not at.error, [e.value for e in at.error]
+    t = at.session_state["trainer"]
+    assert t.corpus.name == "python-docs" and t.iteration == 0
+    assert at.session_state["running"] is False
+
+
+def test_pages_in_any_order_share_the_session_model():
+    at = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT)
+    at.switch_page("pages/4_Sample.py").run()
+    ok(at)
+    t = at.session_state["trainer"]
+    t.step(3)
+    at.switch_page("pages/2_Train.py").run()
+    ok(at)
+    assert at.session_state["trainer"] is t
+    assert next(m.value for m in at.metric if m.label == "Iteration") == "3"
+
+
+def test_other_pages_pause_live_training():
+    at = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT)
+    at.switch_page("pages/2_Train.py").run()
+    at.button(key="tr_run").click().run()
+    assert at.session_state["running"] is True
+    at.switch_page("pages/4_Sample.py").run()
+    ok(at)
+    assert at.session_state["running"] is False
+
+
+# ---------------------------------------------------------------- home
+
+
+def test_home_shows_what_and_status_and_a_start():
+    at = run("../dashboard.py")
+    assert at.title[0].value == "RNN Lab"
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Corpus"] == "python-docs" and labels["Iterations"] == "0"
+    assert any(b.label == "Start training" for b in at.button)
+
+
+# ---------------------------------------------------------------- data
+
+
+def trained_data_page(steps=5):
+    at = run("../pages/1_Data.py")
+    t = at.session_state["trainer"]
+    t.step(steps)
+    return at, t
+
+
+def paste(at, text):
+    at.radio(key="data_source").set_value("Paste text").run()
+    at.text_area(key="data_text").input(text).run()
+    at.button(key="data_use").click().run()
+    return ok(at)
+
+
+def test_data_page_shows_corpus_facts():
+    at = run("../pages/1_Data.py")
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Characters"] == f"{465_047:,}" or labels["Characters"].replace(",", "").isdigit()
+    t = at.session_state["trainer"]
+    assert labels["Vocabulary"] == str(t.vocab.size)
+    assert labels["Training"] == f"{len(t.corpus.train):,}"
+    assert labels["Validation"] == f"{len(t.corpus.val):,}"
+    table = at.dataframe[0].value
+    assert table["char"].iloc[0] == "␣"  # space is the most common character, shown visibly
+    assert table["count"].sum() == len(t.corpus.text)
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("", "empty"),
+    ("too short", "seq_length + 1"),
+    ("a" * 200, "one distinct character"),
+])
+def test_bad_corpus_shows_error_and_keeps_model(text, reason):
+    at, t = trained_data_page()
+    paste(at, text)
+    assert any(reason in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["trainer"] is t and t.iteration == 5
+    assert at.session_state.get("pending_corpus") is None
+
+
+def test_bad_upload_shows_error_and_keeps_model():
+    at, t = trained_data_page()
+    at.radio(key="data_source").set_value("Upload file").run()
+    at.file_uploader(key="data_upload").set_value(("latin1.txt", "café au lait ".encode("latin-1") * 20, "text/plain"))
+    at.run()
+    at.button(key="data_use").click().run()
+    ok(at)
+    assert any("not valid UTF-8" in e.value for e in at.error)
+    assert at.session_state["trainer"] is t
+
+
+def test_good_upload_on_untrained_model_applies_at_once():
+    at = run("../pages/1_Data.py")
+    at.radio(key="data_source").set_value("Upload file").run()
+    text = "To be, or not to be, that is the question:\n" * 30
+    at.file_uploader(key="data_upload").set_value(("hamlet.txt", text.encode(), "text/plain"))
+    at.run()
+    at.button(key="data_use").click().run()
+    ok(at)
+    t = at.session_state["trainer"]
+    assert t.corpus.name == "hamlet.txt" and t.corpus.text == text and t.iteration == 0
+    assert any("hamlet.txt" in s.value for s in at.success)
+
+
+def test_new_corpus_on_trained_model_asks_first():
+    at, t = trained_data_page()
+    paste(at, "the quick brown fox jumps over the lazy dog. " * 50)
+    assert at.session_state["trainer"] is t  # not yet
+    assert any("discards the current model" in w.value for w in at.warning)
+    at.button(key="data_apply").click().run()
+    ok(at)
+    new = at.session_state["trainer"]
+    assert new is not t and new.corpus.name == "pasted text" and new.iteration == 0
+    assert new.config.hidden_size == t.config.hidden_size  # settings carried over
+
+
+def test_new_corpus_can_be_declined():
+    at, t = trained_data_page()
+    paste(at, "the quick brown fox jumps over the lazy dog. " * 50)
+    at.button(key="data_cancel").click().run()
+    ok(at)
+    assert at.session_state["trainer"] is t and not at.warning
+
+
+def test_builtin_switch_and_unusual_character_warning():
+    at = run("../pages/1_Data.py")
+    at.selectbox(key="data_builtin").set_value("zen").run()
+    at.button(key="data_use").click().run()
+    ok(at)
+    assert at.session_state["trainer"].corpus.name == "zen"
+    paste(at, "tab\tseparated\x07bell and text " * 20)
+    assert any("Unusual characters" in w.value and "U+0007" in w.value for w in at.warning)
+
+
+# ---------------------------------------------------------------- hidden states
+
+
+def hs_page(steps=20):
+    at = run("../pages/3_Hidden_states.py")
+    at.session_state["trainer"].step(steps)
+    at.run()
+    return ok(at)
+
+
+def heatmap_spec(at):
+    import json
+
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    return json.loads(charts[0].proto.spec)
+
+
+def test_hidden_heatmap_units_by_time_with_char_labels():
+    at = hs_page()
+    t = at.session_state["trainer"]
+    spec = heatmap_spec(at)
+    trace = spec["data"][0]
+    assert trace["type"] == "heatmap"
+    assert len(trace["x"]) == 120 and len(trace["y"]) == t.config.hidden_size
+    z = trace["z"]
+    assert z["dtype"] == "f4"  # float32 on the wire
+    assert [int(n) for n in str(z["shape"]).split(",")] == [t.config.hidden_size, 120]
+    ticks = spec["layout"]["xaxis"]["ticktext"]
+    assert ticks[0] == t.vocab.decode(t.corpus.val[:1]).replace(" ", "␣").replace("\n", "↵")
+
+
+def test_hidden_units_sortable_and_unit_text_escaped():
+    at = hs_page()
+    at.radio(key="hs_sort").set_value("index").run()
+    ok(at)
+    assert heatmap_spec(at)["data"][0]["y"][:3] == ["unit 0", "unit 1", "unit 2"]
+    at.radio(key="hs_source").set_value("Your own text").run()
+    t = at.session_state["trainer"]
+    at.text_area(key="hs_text").input("a <b>&</b> c").run()
+    ok(at)
+    html_blocks = [h.proto.body for h in at.get("html")]
+    coloured = [h for h in html_blocks if "&lt;</span>" in h]  # one span per character, escaped
+    assert coloured and "&amp;</span>" in coloured[0] and "&gt;</span>" in coloured[0]
+    assert not any("<b>" in h for h in html_blocks)
+    at.selectbox(key="hs_unit").set_value(5).run()
+    ok(at)
+    assert t.iteration == 20
+
+
+def test_hidden_states_unknown_characters_are_explained():
+    at = hs_page()
+    at.radio(key="hs_source").set_value("Your own text").run()
+    at.text_area(key="hs_text").input("snowman ☃").run()
+    ok(at)
+    assert any("never seen" in e.value for e in at.error)
+
+
+# ---------------------------------------------------------------- sample
+
+
+def test_sample_columns_per_temperature_plus_greedy():
+    at = run("../pages/4_Sample.py")
+    at.session_state["trainer"].step(20)
+    at.run()
+    ok(at)
+    heads = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert heads[:6] == ["**T = 0.2**", "**T = 0.5**", "**T = 1**", "**T = 1.5**", "**T = 2**", "**Greedy**"]
+    bodies = [h.proto.body for h in at.get("html")]
+    assert len(bodies) == 6
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_sample_is_reproducible_and_generate_changes_seed():
+    at = run("../pages/4_Sample.py")
+    first = [h.proto.body for h in at.get("html")]
+    at.run()
+    assert [h.proto.body for h in at.get("html")] == first  # same seed, same samples
+    at.button(key="sm_generate").click().run()
+    ok(at)
+    assert at.number_input(key="sm_seed").value == 1
+    assert [h.proto.body for h in at.get("html")] != first
+
+
+def test_sample_prime_and_bad_prime():
+    at = run("../pages/4_Sample.py")
+    at.text_input(key="sm_prime").input("The ").run()
+    ok(at)
+    assert all(">The </span>" in h.proto.body for h in at.get("html"))
+    at.text_input(key="sm_prime").input("☃").run()
+    ok(at)
+    assert any("never seen" in e.value for e in at.error)
+
+
+def test_next_char_chart_follows_temperature():
+    import json
+
+    at = run("../pages/4_Sample.py")
+    at.session_state["trainer"].step(50)
+    at.slider(key="sm_temperature").set_value(0.0).run()
+    ok(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    ys = spec["data"][0]["y"]
+    if isinstance(ys, dict):  # base64-encoded numpy array
+        import base64
+
+        ys = np.frombuffer(base64.b64decode(ys["bdata"]), dtype=ys["dtype"])
+    assert ys[0] == pytest.approx(1.0) and sum(ys[1:]) == pytest.approx(0.0)  # greedy: all on one character
+    assert len(spec["data"]) == 2  # bars at T = 0 plus the T = 1 outlines
+
+
+def test_sessions_are_isolated_on_every_page():
+    t = Trainer(make_corpus("abcabcabd " * 30, "tiny"), TrainConfig(hidden_size=8))
+    a = run("../pages/4_Sample.py")
+    a.session_state["trainer"] = t
+    a.run()
+    b = run("../pages/4_Sample.py")
+    assert b.session_state["trainer"] is not t and b.session_state["trainer"].corpus.name == "python-docs"

@@ -1,0 +1,244 @@
+"""AppTest for the Train page: stepping, live ticks, mid-run settings, shape confirmation, divergence,
+checkpoint download/upload. Each at.run() is one script run; run_every never fires in AppTest, so a live
+"tick" is one run of the status fragment (one burst of time-boxed training)."""
+
+import math
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnn.checkpoint import checkpoint_bytes
+from rnn.corpus import make_corpus
+from rnn.train import TrainConfig, Trainer
+from ui.checkpoint import apply_checkpoint
+from ui.train import BURST_SECONDS
+
+PAGE = "../pages/2_Train.py"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def at():
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def trainer(app):
+    return app.session_state["trainer"]
+
+
+def metric(app, label):
+    return next(m.value for m in app.metric if m.label == label)
+
+
+def click(app, key):
+    app.button(key=key).click().run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_defaults_render_controls_charts_and_sample(at):
+    assert not at.error
+    labels = {b.label for b in at.button}
+    assert {"Step 1", "Step 10", "Step 100", "Run", "Reset"} <= labels
+    assert {m.label for m in at.metric} >= {"Iteration", "Epoch", "Chars/s", "Smoothed loss"}
+    for label in ("Learning rate", "Clip", "Hidden size", "Batch streams"):
+        assert any(w.label == label for w in at.select_slider), label
+    assert at.selectbox(key="tr_opt").label == "Optimizer"
+    assert at.slider(key="tr_seq").label == "Sequence length"
+    assert at.number_input(key="tr_seed").label == "Seed"
+    assert at.radio(key="tr_dtype").label == "Dtype"
+    assert at.file_uploader(key="tr_upload").label == "Upload checkpoint (.npz)"
+    assert any(c.value == "Latest sample" for c in at.caption)
+    keys = {c.proto.id for c in at.get("plotly_chart")}
+    assert len(at.get("plotly_chart")) == 2 and len(keys) == 2
+    assert metric(at, "Iteration") == "0"
+    assert at.session_state["running"] is False
+
+
+@pytest.mark.parametrize("key,n", [("tr_step1", 1), ("tr_step10", 10), ("tr_step100", 100)])
+def test_step_buttons_advance_iteration_and_history(at, key, n):
+    click(at, key)
+    t = trainer(at)
+    assert t.iteration == n
+    assert len(t.history["loss"]) == n and len(t.history["smooth_loss"]) == n
+    assert metric(at, "Iteration") == f"{n:,}"
+    assert all(math.isfinite(x) for x in t.history["loss"])
+    assert metric(at, "Smoothed loss") != "—"
+
+
+def test_stepping_twice_accumulates_and_keeps_the_same_model(at):
+    first = trainer(at)
+    click(at, "tr_step10")
+    click(at, "tr_step10")
+    assert trainer(at) is first and first.iteration == 20
+
+
+def test_run_toggles_flag_and_each_run_trains(at):
+    click(at, "tr_run")
+    assert at.session_state["running"] is True
+    assert at.button(key="tr_run").label == "Pause"
+    it1 = trainer(at).iteration
+    assert it1 > 0  # the run after the click is already a live tick
+    at.run()  # the next tick
+    it2 = trainer(at).iteration
+    assert it2 > it1
+    assert metric(at, "Iteration") == f"{it2:,}"
+    click(at, "tr_run")
+    assert at.session_state["running"] is False
+    assert at.button(key="tr_run").label == "Run"
+    it3 = trainer(at).iteration
+    at.run()
+    assert trainer(at).iteration == it3  # paused: nothing trains
+
+
+def test_live_tick_is_time_boxed(at):
+    import time
+
+    click(at, "tr_run")
+    t0 = time.perf_counter()
+    at.run()
+    # one burst of ticks plus drawing; generous bound for a loaded machine
+    assert time.perf_counter() - t0 < BURST_SECONDS + 10
+
+
+def test_learning_rate_and_clip_apply_mid_run(at):
+    click(at, "tr_step10")
+    t = trainer(at)
+    at.select_slider(key="tr_lr").set_value(0.05).run()
+    at.select_slider(key="tr_clip").set_value(1.0).run()
+    assert trainer(at) is t and t.iteration == 10
+    assert t.optimizer.lr == pytest.approx(0.05) and t.config.learning_rate == pytest.approx(0.05)
+    assert t.config.clip == 1.0
+
+
+def test_optimizer_switch_keeps_parameters_and_resets_memory(at):
+    click(at, "tr_step10")
+    t = trainer(at)
+    before = t.flat_params.copy()
+    at.selectbox(key="tr_opt").set_value("adam").run()
+    assert trainer(at) is t and t.iteration == 10
+    assert t.optimizer.name == "adam" and t.config.optimizer == "adam"
+    np.testing.assert_array_equal(t.flat_params, before)
+    assert all(not v.any() for v in t.optimizer.state.values())  # fresh optimizer memory
+    assert t.optimizer.lr == pytest.approx(0.002)
+    assert at.select_slider(key="tr_lr").value == pytest.approx(0.002)
+    assert any("parameters are kept" in i.value for i in at.info)
+    click(at, "tr_step1")
+    assert t.iteration == 11
+
+
+def test_sequence_length_applies_mid_run(at):
+    click(at, "tr_step10")
+    t = trainer(at)
+    at.slider(key="tr_seq").set_value(50).run()
+    click(at, "tr_step1")
+    assert trainer(at) is t and t.config.seq_length == 50 and t.iteration == 11
+    assert t.chars_trained == 10 * 25 + 50
+
+
+def test_shape_change_resets_only_after_confirmation(at):
+    click(at, "tr_step10")
+    old = trainer(at)
+    at.select_slider(key="tr_hidden").set_value(64).run()
+    assert trainer(at) is old and old.iteration == 10 and old.config.hidden_size == 100
+    assert any("Hidden size 100 → 64" in w.value for w in at.warning)
+    assert at.button(key="tr_apply").label == "Apply and reset model"
+    at.run()  # rerunning does not apply it either
+    assert trainer(at) is old
+    click(at, "tr_apply")
+    new = trainer(at)
+    assert new is not old and new.config.hidden_size == 64 and new.iteration == 0
+    assert new.params["Whh"].shape == (64, 64)
+    assert not any("→" in w.value for w in at.warning)
+
+
+def test_shape_change_can_be_reverted(at):
+    click(at, "tr_step10")
+    old = trainer(at)
+    at.radio(key="tr_dtype").set_value("float32").run()
+    click(at, "tr_revert")
+    assert trainer(at) is old and at.radio(key="tr_dtype").value == "float64"
+    assert not at.warning
+
+
+def test_impossible_shape_keeps_the_old_model(at):
+    # hello is far too short for 128 streams of 26 characters
+    t = Trainer(make_corpus("hello hello hello world world world " * 3, "hello"), TrainConfig())
+    at.session_state["trainer"] = t
+    at.run()
+    at.select_slider(key="tr_batch").set_value(128).run()
+    click(at, "tr_apply")
+    assert trainer(at) is t
+    assert any("do not fit" in e.value for e in at.error)
+
+
+def test_reset_gives_fresh_weights_with_same_settings(at):
+    at.select_slider(key="tr_lr").set_value(0.05).run()
+    click(at, "tr_step10")
+    old = trainer(at)
+    click(at, "tr_reset")
+    new = trainer(at)
+    assert new is not old and new.iteration == 0 and new.config.learning_rate == pytest.approx(0.05)
+
+
+def test_divergence_pauses_with_a_message_and_keeps_the_model(at):
+    click(at, "tr_step10")
+    t = trainer(at)
+    before = t.flat_params.copy()
+    t.first_loss = 1e-3  # any next loss now counts as a blow-up
+    click(at, "tr_run")
+    assert t.status == "diverged" and t.iteration == 10
+    assert at.session_state["running"] is False
+    assert at.button(key="tr_run").label == "Run"
+    assert any("diverged" in e.value.lower() for e in at.error)
+    np.testing.assert_array_equal(t.flat_params, before)  # the bad step was never applied
+    click(at, "tr_step1")  # stepping resumes from the kept parameters
+    assert t.status == "ready" and t.iteration == 11
+
+
+def test_checkpoint_upload_replaces_the_model_and_syncs_widgets(at):
+    click(at, "tr_step1")
+    src = Trainer(make_corpus("the cat sat on the mat. " * 40, "cats"),
+                  TrainConfig(hidden_size=32, learning_rate=0.05, seed=3))
+    src.step(7)
+    at.file_uploader(key="tr_upload").set_value(("cats.npz", checkpoint_bytes(src), "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    t = trainer(at)
+    assert t.iteration == 7 and t.config.hidden_size == 32 and t.corpus.name == "cats"
+    np.testing.assert_array_equal(t.flat_params, src.flat_params)
+    assert at.select_slider(key="tr_hidden").value == 32
+    assert at.select_slider(key="tr_lr").value == pytest.approx(0.05)
+    assert any("Loaded cats.npz" in s.value for s in at.success)
+    assert not at.warning  # no phantom shape change after loading
+    click(at, "tr_step1")
+    src.step(1)
+    np.testing.assert_array_equal(trainer(at).flat_params, src.flat_params)  # resumes exactly
+
+
+def test_bad_checkpoint_upload_shows_error_and_keeps_model(at):
+    click(at, "tr_step10")
+    t = trainer(at)
+    at.file_uploader(key="tr_upload").set_value(("junk.npz", b"this is not a zip file", "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert trainer(at) is t and t.iteration == 10
+    assert any("junk.npz could not be loaded" in e.value and "unchanged" in e.value for e in at.error)
+
+
+def test_apply_checkpoint_helper_reports_reason():
+    ok, message = apply_checkpoint(b"PK\x03\x04broken", "broken.npz")
+    assert not ok and "broken.npz could not be loaded" in message
+
+
+def test_sessions_have_their_own_models():
+    a = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    b = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    a.run()
+    b.run()
+    a.button(key="tr_step10").click().run()
+    assert a.session_state["trainer"] is not b.session_state["trainer"]
+    assert b.session_state["trainer"].iteration == 0
