@@ -49,9 +49,12 @@ def _fmt_ts(ts):
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
 
 
+# The best run: lowest validation loss; if no run has one, lowest training loss.
+_metric = "val_loss" if any(r.val_loss is not None for r in runs) else "train_loss"
+
+
 def _score(r):
-    """Lower is better: validation loss when there is one, else the training loss."""
-    v = r.val_loss if r.val_loss is not None else r.train_loss
+    v = getattr(r, _metric)
     return v if v is not None and math.isfinite(v) else math.inf
 
 
