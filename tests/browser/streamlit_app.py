@@ -253,14 +253,20 @@ def full_screenshot(page: Page, path: str | os.PathLike, width: int = 1400, max_
     old = page.viewport_size
     height = page.evaluate(
         """() => {
-            const main = document.querySelector('[data-testid="stMain"]')
-                || document.querySelector('[data-testid="stAppViewContainer"]');
+            // The bottom of the lowest element, in document coordinates of Streamlit's scrolling container
+            // (its scrollHeight adds a large blank padding under the content).
+            const main = document.querySelector('[data-testid="stMain"]');
             const block = document.querySelector('[data-testid="stMainBlockContainer"]');
-            return Math.max(main ? main.scrollHeight : 0, block ? block.scrollHeight + 100 : 0,
-                            document.body.scrollHeight);
+            if (!main || !block) return document.body.scrollHeight;
+            let bottom = 0;
+            for (const el of block.querySelectorAll(':scope > div > div')) {
+                bottom = Math.max(bottom, el.getBoundingClientRect().bottom + main.scrollTop);
+            }
+            const side = document.querySelector('[data-testid="stSidebarContent"]');
+            return Math.max(bottom + 24, side ? side.scrollHeight : 0, window.innerHeight > 600 ? 600 : 0);
         }"""
     )
-    size = {"width": width, "height": max(600, min(int(height) + 40, max_height))}
+    size = {"width": width, "height": max(600, min(int(height), max_height))}
     page.set_viewport_size(size)
     page.mouse.move(size["width"] - 5, size["height"] - 5)  # no hover tooltip in the picture
     wait_idle(page)
