@@ -10,7 +10,18 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from streamlit_app import RERUN_TIMEOUT_MS, assert_no_exception, chart, open_app, running_app, wait_idle
+from streamlit_app import (
+    RERUN_TIMEOUT_MS,
+    assert_no_exception,
+    button,
+    chart,
+    click_and_wait,
+    go_to,
+    metric_value,
+    open_app,
+    running_app,
+    wait_idle,
+)
 
 from rnn.corpus import load_builtin, make_corpus
 from rnn.runs import RunRecorder, RunStore
@@ -111,3 +122,25 @@ def test_sweep_from_the_page_shows_progress_and_cancels(page: Page, runs_app):
     swept = [r for r in RunStore(home).list_runs() if r.sweep_id is not None]
     assert len(swept) == 2
     assert all(r.status == "killed" and r.message == "cancelled" and r.train_seconds < 50 for r in swept), swept
+
+
+def test_a_shared_link_trains_with_its_settings_and_the_run_appears(page: Page, runs_app):
+    url, _, home = runs_app
+    before = {r.id for r in RunStore(home).list_runs()}
+    # A teacher's link: the Train page opens with the zen corpus and these settings.
+    open_app(page, url, "/Train?corpus=zen&hidden=16&seq=20&lr=0.05&opt=adam")
+    expect(page.get_by_text(re.compile(r"Corpus\s+zen")).first).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    click_and_wait(page, button(page, "Step 10"))
+    expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*10\s*$"), timeout=RERUN_TIMEOUT_MS)
+    assert "hidden=16" in page.url and "opt=adam" in page.url and "corpus=zen" in page.url
+
+    # The session's run is recorded and shows on the Runs page (same session: switch via the sidebar).
+    go_to(page, "Runs")
+    new = [r for r in RunStore(home).list_runs() if r.id not in before and r.source == "dashboard"]
+    assert len(new) == 1
+    run = new[0]
+    assert run.corpus_name == "zen" and run.iterations == 10
+    assert (run.config["hidden_size"], run.config["seq_length"], run.config["optimizer"]) == (16, 20, "adam")
+    legend = chart(page, "runs_loss_chart").locator(".legendtext")
+    expect(legend.filter(has_text=f"#{run.id} ")).to_have_count(1, timeout=RERUN_TIMEOUT_MS)
+    assert_no_exception(page)
