@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -167,3 +168,25 @@ def test_cli_sweep_joins_the_cluster_named_by_ray_address(tmp_path, local_ray):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     check_results(RunStore(tmp_path), SweepResult(result["sweep_id"], result["runs"]), 2, "sweep-ray")
+
+
+def test_ctrl_c_on_a_cli_sweep_marks_its_runs_killed(tmp_path):
+    env = {**os.environ, "RNN_LAB_HOME": str(tmp_path), "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rnn", "sweep", "--builtin", "zen", "--lr", "0.05", "0.1", "0.2",
+                             "--hidden", "8", "--seq-length", "16", "--seconds", "60", "--workers", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, like a terminal's foreground job
+    store = RunStore(tmp_path)
+    deadline = time.monotonic() + 60
+    while sum(r.iterations > 0 for r in store.list_runs()) < 2:
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.1)
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group gets SIGINT
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err
+    assert time.monotonic() - t0 < 20  # the queued third run did not train for its 60 s
+    runs = store.list_runs()
+    assert len(runs) == 2 and all(r.status == "killed" for r in runs)
+    assert all(store.metrics(r.id)["iteration"][-1] == r.iterations for r in runs)

@@ -170,6 +170,9 @@ def process_task(task: dict) -> dict:
             return {"index": task["index"], "run_id": rec.run_id, "status": "killed"}
         trainer.evaluate()
         status = rec.finish()
+    except KeyboardInterrupt:  # Ctrl-C reaches the workers too
+        rec.fail("interrupted", status="killed")
+        raise
     except BaseException as exc:
         rec.fail(f"{type(exc).__name__}: {exc}")
         raise
@@ -246,6 +249,9 @@ def run_sweep(spec: SweepSpec, store: RunStore | None = None, *, workers: int | 
             results = _run_ray(tasks, spec, store, sweep_id, on_progress)
         else:
             raise ValueError(f"unknown backend {backend!r}; use 'process' or 'ray'")
+    except KeyboardInterrupt:
+        store.cancel_sweep(sweep_id)  # queued runs then return at once instead of starting
+        raise
     finally:
         store.finish_sweep(sweep_id)
     return SweepResult(sweep_id, sorted(results, key=lambda r: r["index"]), store.sweep_cancelled(sweep_id))
@@ -264,24 +270,35 @@ def _run_process(tasks, store, sweep_id, workers, on_progress):
     results = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
         pending = {pool.submit(process_task, t): t for t in tasks}
-        while pending:
-            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = pending.pop(fut)
-                try:
-                    res = fut.result()
-                except Exception as exc:  # a worker crashed (e.g. killed): record what we know
-                    res = {"index": task["index"], "run_id": None, "status": "failed", "message": str(exc)}
-                results.append(res)
-                if on_progress:
-                    on_progress(len(results), len(tasks), res)
-            if pending and store.sweep_cancelled(sweep_id):
-                for fut in list(pending):
-                    if fut.cancel():  # not started yet
-                        task = pending.pop(fut)
-                        results.append({"index": task["index"], "run_id": None, "status": "cancelled"})
-                # running workers see the flag within a fraction of a second and stop themselves
+        try:
+            _wait_all(pending, results, len(tasks), store, sweep_id, on_progress)
+        except KeyboardInterrupt:
+            # Before the pool's exit waits for its workers: queued runs must see the flag and return at once.
+            store.cancel_sweep(sweep_id)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return results
+
+
+def _wait_all(pending, results, total, store, sweep_id, on_progress):
+    """Collect results as runs finish; once the sweep is cancelled, drop the runs not started yet."""
+    while pending:
+        done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        for fut in done:
+            task = pending.pop(fut)
+            try:
+                res = fut.result()
+            except Exception as exc:  # a worker crashed (e.g. killed): record what we know
+                res = {"index": task["index"], "run_id": None, "status": "failed", "message": str(exc)}
+            results.append(res)
+            if on_progress:
+                on_progress(len(results), total, res)
+        if pending and store.sweep_cancelled(sweep_id):
+            for fut in list(pending):
+                if fut.cancel():  # not started yet
+                    task = pending.pop(fut)
+                    results.append({"index": task["index"], "run_id": None, "status": "cancelled"})
+            # running workers see the flag within a fraction of a second and stop themselves
 
 
 def _import_ray():
