@@ -131,9 +131,8 @@ def test_ray_backend_missing_gives_a_clear_message(tmp_path, monkeypatch):
 def local_ray():
     ray = pytest.importorskip("ray", reason="ray is not installed (optional; pip install ray)")
     saved = os.environ.pop("RAY_ADDRESS", None)
-    # A private local instance on this machine: 2 CPUs, no dashboard, nothing reachable from outside.
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-             _node_ip_address="127.0.0.1")
+    # A local instance for this test module only: 2 CPUs, no dashboard, shut down afterwards.
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield ray
     ray.shutdown()
     if saved is not None:
