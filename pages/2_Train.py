@@ -160,6 +160,10 @@ def live_charts():
     tr.tick_drawn(t0)
 
 
+if running:  # fragments fade while they rerun; during live training that would flicker every second
+    st.html("<style>.stElementContainer[data-stale='true'] {opacity: 1 !important; transition: none !important}"
+            "</style>")
+
 with main:
     live_status()
     live_charts()

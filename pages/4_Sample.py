@@ -85,6 +85,7 @@ def entropy_bits(p):
 
 st.plotly_chart(next_char_figure(trainer.vocab.chars, probs, temperature, reference=ref), key="next_char_chart",
                 config={"displaylogo": False})
-st.caption(f"Entropy of the next-character distribution: {entropy_bits(ref):.2f} bits at T = 1, "
-           f"{entropy_bits(probs):.2f} bits at T = {temperature:g}. Bars: the 30 most likely characters "
-           "(␣ space, ↵ newline); outlines: the model's own softmax (T = 1).")
+at_t = "" if temperature == 1 else f", {entropy_bits(probs):.2f} bits at T = {temperature:g}"
+outlines = "" if temperature == 1 else "; outlines: the model's own softmax (T = 1)"
+st.caption(f"Entropy of the next-character distribution: {entropy_bits(ref):.2f} bits at T = 1{at_t}. "
+           f"Bars: the 30 most likely characters (␣ space, ↵ newline){outlines}.")

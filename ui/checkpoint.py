@@ -12,7 +12,8 @@ from ui.state import set_trainer
 
 def checkpoint_filename(trainer: Trainer) -> str:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", trainer.corpus.name).strip("-.") or "corpus"
-    return f"rnn-{name}-h{trainer.config.hidden_size}-it{trainer.iteration}.npz"
+    # no iteration number: the name is fixed when the page is drawn, the contents when the button is clicked
+    return f"rnn-{name}-h{trainer.config.hidden_size}.npz"
 
 
 def deferred_checkpoint(trainer: Trainer, lock: threading.Lock):

@@ -13,7 +13,7 @@ import streamlit as st
 from rnn.optim import DEFAULT_LR
 from rnn.sample import sample
 from rnn.train import TrainConfig, Trainer
-from rnn.viz.training import grad_figure, loss_figure
+from rnn.viz.training import MAX_POINTS, grad_figure, loss_figure
 from ui.baselines import baselines_for
 from ui.history import history_arrays
 from ui.state import (
@@ -30,9 +30,10 @@ from ui.state import (
 from ui.widgets import flash
 
 TICK_SECONDS = 0.2  # compute per live tick: short enough that clicks stay responsive
-BURST_SECONDS = 1.0  # ticks per live rerun: each rerun costs a browser round trip, so do several
+BURST_SECONDS = 1.5  # ticks per live rerun: each rerun costs a browser round trip, so do several
 RUN_EVERY = 0.1  # shorter than a burst: the next rerun is always queued, so bursts run back to back
 SAMPLE_LENGTH = 200
+LIVE_POINTS = 1000  # curve points per trace while running (MAX_POINTS = 2000 when paused)
 CHART_EVERY_SECONDS = 1.0  # while running, the charts and the sample are redrawn this often
 
 LR_OPTIONS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
@@ -192,7 +193,7 @@ def live_tick(trainer: Trainer, seconds: float = TICK_SECONDS) -> int:
     for Streamlit's next rerun) so the page can show how much of it is spent training."""
     now = time.perf_counter()
     stats = st.session_state.get(_LIVE)
-    if stats is None or stats["trainer"] is not trainer or now - stats["last"] > 2.0:  # new run or resumed
+    if stats is None or stats["trainer"] is not trainer:  # Run pressed (toggle_run clears it) or a new model
         stats = {"trainer": trainer, "t0": now, "chars0": trainer.chars_trained, "train": 0.0, "draw": 0.0,
                  "ticks": 0, "last": now, "drawn": now}
         st.session_state[_LIVE] = stats
@@ -227,7 +228,8 @@ def live_stats() -> dict | None:
         return None
     trainer = stats["trainer"]
     wall = time.perf_counter() - stats["t0"]
-    return {"chars_per_sec": (trainer.chars_trained - stats["chars0"]) / wall, "wall": wall,
+    chars = trainer.chars_trained - stats["chars0"]
+    return {"chars_per_sec": chars / wall, "wall": wall, "train_rate": chars / max(stats["train"], 1e-9),
             "train_share": stats["train"] / wall, "draw_share": stats["draw"] / wall, "ticks": stats["ticks"]}
 
 
@@ -240,8 +242,11 @@ def figures(trainer: Trainer):
     if cached is not None and cached["key"] == key:
         return cached["loss"], cached["grad"]
     h = history_arrays(trainer)
-    loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines)
-    grad = grad_figure(h["grad_norm"], h["clipped"])
+    # fewer points while running: the browser redraws these every second, on the same CPU on a laptop
+    points = LIVE_POINTS if is_running() else MAX_POINTS
+    loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines,
+                       max_points=points)
+    grad = grad_figure(h["grad_norm"], h["clipped"], max_points=points)
     ss[_FIGS] = {"key": key, "loss": loss, "grad": grad}
     return loss, grad
 
