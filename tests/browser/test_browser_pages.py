@@ -114,6 +114,13 @@ def test_sample_page_shows_several_temperatures(page: Page, app_url, shots):
     temps = page.get_by_text(re.compile(r"^\s*T = \d+(\.\d+)?\s*$"))
     assert temps.count() >= 3, f"expected several temperature columns, saw {temps.all_inner_texts()}"
     expect(page.get_by_text(re.compile(r"^\s*Greedy\s*$")).first).to_be_visible()
+    # Each column holds its own sample under its title, and the streams differ (same seed, other temperature).
+    samples = []
+    for title in temps.all_inner_texts() + ["Greedy"]:
+        column = page.get_by_test_id("stColumn").filter(has=page.get_by_text(title.strip(), exact=True)).last
+        samples.append(column.inner_text().replace(title.strip(), "", 1).strip())
+    assert all(len(s) >= 50 for s in samples), f"short or missing samples: {[s[:30] for s in samples]}"
+    assert len(set(samples)) == len(samples), "two temperatures gave the same text"
     expect_plotly(page, "next_char_chart", ".barlayer .point path")
     assert_no_exception(page)
     shots(page, "sample_temperatures")
