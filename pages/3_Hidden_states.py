@@ -58,26 +58,17 @@ ss.setdefault("hs_unit", int(order[0]))
 if ss["hs_unit"] >= hs.shape[1]:  # the model changed shape since the last visit
     ss["hs_unit"] = int(order[0])
 
-
-def on_select():
-    """Clicking a cell picks its unit."""
-    points = ss["hidden_heatmap"].selection.get("points", [])
-    if points and str(points[0].get("y", "")).startswith("unit "):
-        ss["hs_unit"] = int(str(points[0]["y"]).split()[1])
-
-
 if trainer.iteration == 0:
     st.info("This model is untrained: its weights are tiny random numbers, so every activation is close to 0 "
             "(white). Train for a few hundred steps and come back.", icon=ICONS["info"])
-st.plotly_chart(hidden_heatmap(hs, snippet, order), key="hidden_heatmap", on_select=on_select,
-                selection_mode="points", config={"displaylogo": False})
+st.plotly_chart(hidden_heatmap(hs, snippet, order), key="hidden_heatmap", config={"displaylogo": False})
 
 var = hs.var(axis=0)
 mean = hs.mean(axis=0)
 u1, u2 = st.columns([1, 3])
 unit = u1.selectbox("Unit", [int(u) for u in order], key="hs_unit",
                     format_func=lambda u: f"unit {u} (var {var[u]:.3f}, mean {mean[u]:+.2f})",
-                    help="Or click a cell of the heatmap.")
+                    help="Units are listed in the heatmap's order; hover the heatmap to find a unit's number.")
 u2.markdown(f"**Unit {unit}** over the text: red where it is positive, blue where negative "
             f"(range {hs[:, unit].min():+.2f} … {hs[:, unit].max():+.2f}). Hover a character for its value.")
 st.html(activation_html(snippet, hs[:, unit]))
