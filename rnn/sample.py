@@ -71,6 +71,13 @@ def warm_state(params, vocab: Vocab, prime: str, h=None):
     return h, logits
 
 
+def _shifted_cdf(logits, inv_t):
+    """Accumulated exp((y - max y) / T): the safe form, used when exp(y / T) over- or underflows."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    z *= inv_t  # a tiny T sends all but the max to -inf: greedy, as it should
+    return np.exp(z).cumsum(axis=-1)
+
+
 def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | None = None,
                 prime: str = "", seed: int | None = 0, h=None) -> list[str]:
     """One continuation of `prime` per temperature, each `length` characters (prime not included).
@@ -92,21 +99,22 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
     greedy = np.array([t == 0 for t in temps])
     inv_t = np.array([1.0 / t if t > 0 else 1.0 for t in temps])[:, None]
     use_top_k = top_k is not None and top_k < V
+    uniforms = rng.random((length, S))  # one uniform per character and stream, drawn up front
     out = np.empty((S, length), dtype=np.int64)
-    for i in range(length):
-        if use_top_k:
-            logits = keep_top_k(logits, top_k)
-        z = logits - logits.max(axis=1, keepdims=True)  # shifted so exp cannot overflow
-        with np.errstate(over="ignore"):  # a tiny T sends all but the max to -inf: greedy, as it should
-            z *= inv_t  # (y_t - max) / temperature
-        cdf = np.exp(z, out=z).cumsum(axis=1)  # unnormalised p_t = softmax(y_t / T), accumulated
-        u = rng.random(S)[:, None] * cdf[:, -1:]
-        ix = (cdf < u).sum(axis=1)  # inverse-CDF draw from p_t
-        if greedy.any():
-            ix[greedy] = logits[greedy].argmax(axis=1)
-        out[:, i] = ix
-        h = np.tanh(Wxh_rows[ix] + h @ WhhT + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-        logits = h @ WhyT + by  # y_t = Why h_t + by
+    with np.errstate(over="ignore", under="ignore"):
+        for i in range(length):
+            if use_top_k:
+                logits = keep_top_k(logits, top_k)
+            cdf = np.exp(logits * inv_t).cumsum(axis=1)  # unnormalised p_t = softmax(y_t / T), accumulated
+            bad = ~np.isfinite(cdf[:, -1]) | (cdf[:, -1] <= 0)
+            if bad.any():  # exp overflowed or underflowed: shift by the max first
+                cdf[bad] = _shifted_cdf(logits[bad], inv_t[bad])
+            ix = (cdf < uniforms[i][:, None] * cdf[:, -1:]).sum(axis=1)  # inverse-CDF draw from p_t
+            if greedy.any():
+                ix[greedy] = logits[greedy].argmax(axis=1)
+            out[:, i] = ix
+            h = np.tanh(Wxh_rows[ix] + h @ WhhT + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+            logits = h @ WhyT + by  # y_t = Why h_t + by
     return [vocab.decode(row) for row in out]
 
 
@@ -128,18 +136,20 @@ def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, to
     h, logits = warm_state(params, vocab, prime, h)
     inv_t = 1.0 / temperature if temperature > 0 else 1.0
     use_top_k = top_k is not None and top_k < vocab.size
+    uniforms = rng.random(length)  # one uniform per character, drawn up front
     out = []
-    for _ in range(length):
-        if use_top_k:
-            logits = keep_top_k(logits, top_k)
-        z = logits - logits.max()  # shifted so exp cannot overflow
-        if inv_t != 1.0:
-            with np.errstate(over="ignore"):  # a tiny T sends all but the max to -inf: greedy
-                z *= inv_t  # (y_t - max) / temperature
-        cdf = np.exp(z, out=z).cumsum()  # unnormalised p_t = softmax(y_t / T), accumulated
-        u = rng.random() * cdf[-1]
-        ix = int(logits.argmax()) if temperature == 0 else int(cdf.searchsorted(u))  # inverse-CDF draw
-        out.append(ix)
-        h = np.tanh(xb_rows[ix] + h @ WhhT)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-        logits = h @ WhyT + by  # y_t = Why h_t + by
+    with np.errstate(over="ignore", under="ignore"):
+        for u in uniforms:
+            if use_top_k:
+                logits = keep_top_k(logits, top_k)
+            if temperature == 0:
+                ix = int(logits.argmax())  # greedy
+            else:
+                cdf = np.exp(logits * inv_t if inv_t != 1.0 else logits).cumsum()  # unnormalised softmax, accumulated
+                if not 0 < cdf[-1] < np.inf:  # exp overflowed or underflowed: shift by the max first
+                    cdf = _shifted_cdf(logits, inv_t)
+                ix = int(cdf.searchsorted(u * cdf[-1]))  # inverse-CDF draw from p_t
+            out.append(ix)
+            h = np.tanh(xb_rows[ix] + h @ WhhT)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+            logits = h @ WhyT + by  # y_t = Why h_t + by
     return vocab.decode(out)
