@@ -68,7 +68,7 @@ def check_frames(page: Page, where: str) -> str:
     # Rendered as HTML, a <script> would vanish and leave its body as bare text.
     for m in re.finditer(re.escape("window.__pwned=1"), text):
         before = text[max(0, m.start() - 12) : m.start()]
-        assert before.endswith(("<script>", 'onerror="', "onload=")), (
+        assert before.endswith(("<script>", 'onerror="', "onerror=", "onload=")), (
             f"{where}: payload text shown without its tags: ...{text[max(0, m.start() - 40) : m.end() + 20]!r}"
         )
     return text
@@ -118,3 +118,31 @@ def test_html_and_script_in_corpus_never_run(page: Page, app_url, shots):
         if title in ("Hidden states", "Neurons"):
             shots(page, f"injection_{title.lower().replace(' ', '_')}")
     assert page.evaluate("window.__pwned") is None
+
+
+def test_uploaded_file_name_with_html_is_shown_as_text(page: Page, app_url):
+    # The file name is user text too: it names the corpus on the Data page, the sidebar and the Train page.
+    # (No double quotes in it: Chromium sends them as %22 in a multipart file name.)
+    name = "<img src=x onerror=window.__pwned=1>.txt"
+    open_app(page, app_url)
+    go_to(page, "Data")
+    page.get_by_test_id("stRadio").filter(has_text="Source").get_by_text("Upload file", exact=True).click()
+    wait_idle(page)
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Text file (.txt)")
+    uploader.locator('input[type="file"]').set_input_files(
+        {"name": name, "mimeType": "text/plain", "buffer": CORPUS.encode()}
+    )
+    expect(uploader.get_by_test_id("stFileChip")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    expect(uploader.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page)
+    click_and_wait(page, button(page, "Use this corpus"))
+    confirm = button(page, "Apply and reset model")
+    if confirm.count():
+        click_and_wait(page, confirm)
+    expect(metric_value(page, "Characters")).to_have_text(re.compile(rf"^\s*{len(CORPUS):,}\s*$"))
+    for title in ("Data", "Train", "dashboard"):
+        if title != "Data":
+            go_to(page, title)
+        assert_no_exception(page)
+        text = check_frames(page, f"{title} (uploaded file name)")
+        assert name in text, f"{title}: the file name should show as text"
