@@ -150,7 +150,8 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None):
         draw = dh_out[t]  # becomes dL/d(pre-activation) in place
         draw += dh_next  # backprop into h_t: from y_t and from h_{t+1}
         draw *= dtanh[t]  # backprop through tanh
-        np.dot(draw, Whh, out=dh_next)  # on to h_{t-1}
+        if t:  # (the gradient into h_prev, from the first step, is not needed)
+            np.dot(draw, Whh, out=dh_next)  # on to h_{t-1}
     draw_flat = dh_out.reshape(T * B, H)
     h_before = np.concatenate([h_prev[None], hs[:-1]]).reshape(T * B, H)  # h_{t-1} for each step
     np.matmul(draw_flat.T, h_before, out=g["Whh"])  # dWhh = sum_t draw_t h_{t-1}^T
