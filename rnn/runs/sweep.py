@@ -172,6 +172,9 @@ def process_task(task: dict) -> dict:
         status = rec.finish()
     except KeyboardInterrupt:  # Ctrl-C reaches the workers too
         rec.fail("interrupted", status="killed")
+        # Cancel the sweep from here as well: this worker may pick up a queued task before the main
+        # process has recorded the cancellation, and that run must not start.
+        store.cancel_sweep(sweep_id)
         raise
     except BaseException as exc:
         rec.fail(f"{type(exc).__name__}: {exc}")
