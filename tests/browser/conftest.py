@@ -60,6 +60,14 @@ def _browser_required_in_ci():
         pytest.fail(f"CI=true but {reason}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _forget_old_failure_pictures():
+    # A failure picture from an earlier run would be mistaken for this run's. (A fixture, not
+    # pytest_sessionstart: this conftest is loaded after the session starts when pytest runs from the root.)
+    for old in SCREENSHOTS.glob("FAILED-*.png"):
+        old.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
