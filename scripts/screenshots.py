@@ -12,8 +12,11 @@ titles to render, also `apt-get install fonts-noto-color-emoji`.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,14 +51,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=1400, help="viewport width in CSS pixels")
     ap.add_argument("--max-height", type=int, default=4000, help="tallest screenshot, in CSS pixels")
     ap.add_argument("--pages", nargs="*", help="only these page titles (as in the sidebar), e.g. Train Sample")
+    ap.add_argument("--sweep-seconds", type=float, default=0,
+                    help="first record a small learning-rate sweep (seconds per run) for the Runs page")
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"error: no Chromium at {CHROMIUM}; apt-get install chromium", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
 
+    home = tempfile.mkdtemp(prefix="rnn-lab-shots-")
+    if args.sweep_seconds > 0:  # a few recorded runs, so the Runs page has something to compare
+        subprocess.run([sys.executable, "-m", "rnn", "sweep", "--builtin", "python-docs", "--lr", "0.03", "0.1", "0.3",
+                        "--hidden", "64", "--seconds", str(args.sweep_seconds), "--workers", "2", "--name", "lr sweep"],
+                       cwd=REPO, env={**os.environ, "RNN_LAB_HOME": home}, check=True, stdout=subprocess.DEVNULL)
     # toolbarMode minimal hides the developer menu and the Deploy button, which mean nothing to a reader.
-    with running_app(extra_args=["--client.toolbarMode", "minimal"]) as url, sync_playwright() as pw:
+    with running_app(home, extra_args=["--client.toolbarMode", "minimal"]) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": args.width, "height": 1000})
         open_app(page, url)
@@ -75,9 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             if wanted is not None and title not in wanted and not (i == 0 and "home" in wanted):
                 continue
             go_to(page, title)
-            generate = button(page, "Generate")
-            if generate.count():
-                click_and_wait(page, generate)
+            for label in ("Generate", "Select all"):  # fresh samples; every recorded run in the comparison
+                control = button(page, label)
+                if control.count():
+                    click_and_wait(page, control)
             wait_idle(page)
             path = args.out / f"{i:02d}_{slug(title if i else 'home')}.png"
             full_screenshot(page, path, width=args.width, max_height=args.max_height)

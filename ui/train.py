@@ -165,6 +165,8 @@ def do_steps(n: int) -> None:
 def toggle_run() -> None:
     if is_running():
         set_running(False)
+        with trainer_lock():  # let a tick still training in the previous run finish, so the page shows it
+            pass
         return
     get_trainer().resume()
     st.session_state.pop(_LIVE, None)
@@ -199,7 +201,8 @@ def live_tick(trainer: Trainer, seconds: float = TICK_SECONDS) -> int:
         st.session_state[_LIVE] = stats
     stats["last"] = now
     with trainer_lock():
-        taken = trainer.train_for(seconds)
+        # Pause may have been pressed while this tick waited for the lock: then it must not train.
+        taken = trainer.train_for(seconds) if is_running() else 0
     stats["drawn"] = time.perf_counter()  # drawing starts now; tick_drawn() closes it
     stats["train"] += stats["drawn"] - now
     stats["ticks"] += 1
