@@ -58,6 +58,8 @@ if texts:
     for col, t, text in zip(cols, [*TEMPERATURES, 0.0], texts, strict=True):
         with col:
             st.markdown(f"**T = {t:g}**" if t else "**Greedy**")
+            if text and not text.strip():  # an empty-looking box would read as a bug
+                st.caption(f"only spaces and newlines ({len(text)}): the likeliest character, over and over")
             text_block(text, prime=prime, height=420)
 
 st.divider()
