@@ -86,7 +86,7 @@ class SeedTrainer:
             param += -self.lr * dparam / np.sqrt(mem + 1e-8)  # adagrad update
         self.p += T
         self.chars += T
-        return T
+        return loss
 
     def as_engine_params(self):
         return {"Wxh": self.Wxh, "Whh": self.Whh, "Why": self.Why, "bh": self.bh.ravel(), "by": self.by.ravel()}
@@ -138,6 +138,10 @@ def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: floa
     config = TrainConfig(hidden_size=hidden, batch_size=batch, dtype=dtype, eval_every=0, divergence_factor=1e9)
     eng = Trainer(corpus, config)
 
+    def seed_step():
+        ref.step()
+        return ref.seq_length
+
     def engine_steps():
         if eng.status == "diverged":
             raise RuntimeError(f"the engine diverged during the benchmark: {eng.message}")
@@ -146,7 +150,7 @@ def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: floa
     ref_rates, eng_rates = [], []
     with one_blas_thread():
         for _ in range(repeats):
-            ref_rates.append(_rate(ref.step, seconds))
+            ref_rates.append(_rate(seed_step, seconds))
             eng_rates.append(_rate(engine_steps, seconds))
     ratios = [e / r for e, r in zip(eng_rates, ref_rates, strict=True)]
     return {"what": "train", "hidden": hidden, "batch": batch, "dtype": dtype,
