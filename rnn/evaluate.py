@@ -7,16 +7,19 @@ import math
 import numpy as np
 
 from .model import forward
+from .vocab import Vocab
 
 LN2 = math.log(2)
 
 
-def bits(nats: float) -> float:
-    return nats / LN2
+def bits(nats):
+    """nats -> bits (per character); a number or an array."""
+    return np.divide(nats, LN2)
 
 
-def perplexity(nats: float) -> float:
-    return math.exp(min(nats, 700.0))
+def perplexity(nats):
+    """exp(nats), capped at exp(700) so a diverged loss stays finite; a number or an array."""
+    return np.exp(np.minimum(nats, 700.0))
 
 
 def evaluate_loss(params, ids: np.ndarray, seq_length: int = 100, streams: int = 16,
@@ -95,23 +98,13 @@ class NGramModel:
 
     def __init__(self, order: int, vocab_chars, alpha: float = 1.0):
         self.order, self.alpha = order, alpha
-        self.vocab = list(vocab_chars)
-        self.V = len(self.vocab)
-        self._points = np.array([ord(c) for c in self.vocab], dtype=np.uint32)
-        self._order = np.argsort(self._points)
+        self.vocab = Vocab(tuple(vocab_chars))
+        self.V = self.vocab.size
         if self.V ** order >= 2**62:
             raise ValueError(f"order {order} is too high for a vocabulary of {self.V} characters")
 
-    def _ids(self, text: str) -> np.ndarray:
-        """Vocabulary index of each character (via code points: much faster than a dict per char)."""
-        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        pos = np.minimum(np.searchsorted(self._points[self._order], points), max(self.V - 1, 0))
-        if len(points) and not np.array_equal(self._points[self._order][pos], points):
-            raise KeyError("text has characters outside the vocabulary")
-        return self._order[pos].astype(np.int64)
-
     def fit(self, text: str) -> NGramModel:
-        ids = self._ids(text)
+        ids = self.vocab.encode(text)
         self.N = len(ids)
         self.grams = [_count(ngram_codes(ids, n, self.V)) for n in range(1, self.order + 1)]
         # contexts: (n-1)-grams that are followed by a character, i.e. those of text[:-1]
@@ -122,23 +115,26 @@ class NGramModel:
         """P(ids[i] | what precedes it) for i = start .. len(ids)-1, backing off where context is short."""
         pos = np.arange(start, len(ids))
         p = (_lookup(self.grams[0], ids[pos]) + 1) / (self.N + self.V)  # unigram, Laplace
+        shorter = ngram_codes(ids, 1, self.V)  # codes of the (n-1)-grams: the contexts at order n
         for n in range(2, self.order + 1):
+            codes = ngram_codes(ids, n, self.V)
             ok = pos >= n - 1
             at = pos[ok] - (n - 1)  # index of the n-gram ending at pos in the code arrays
-            full = _lookup(self.grams[n - 1], ngram_codes(ids, n, self.V)[at])
-            ctx = _lookup(self.contexts[n - 1], ngram_codes(ids, n - 1, self.V)[at])
+            full = _lookup(self.grams[n - 1], codes[at])
+            ctx = _lookup(self.contexts[n - 1], shorter[at])
             p[ok] = (full + self.alpha * p[ok]) / (ctx + self.alpha)
+            shorter = codes
         return p
 
     def prob(self, context: str, c: str) -> float:
-        ids = self._ids(context[max(0, len(context) - self.order + 1):] + c)
+        ids = self.vocab.encode(context[max(0, len(context) - self.order + 1):] + c)
         return float(self._probs(ids, len(ids) - 1)[0])
 
     def loss(self, text: str, history: str = "") -> float:
         """Mean nats/char over `text`, each character predicted from the ones before it."""
         if not text:
             return 0.0
-        ids = self._ids(history + text)
+        ids = self.vocab.encode(history + text)
         return float(-np.log(self._probs(ids, len(history))).mean())
 
 
