@@ -15,7 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-LN2 = math.log(2)
+from ..evaluate import bits, perplexity
+
 MAX_POINTS = 2000
 
 # Whitespace and control characters are invisible as axis labels and in tables; show a symbol instead.
@@ -94,7 +95,7 @@ def rolling_mean(a, window: int) -> np.ndarray:
 def _loss_custom(nats: np.ndarray) -> np.ndarray:
     """Columns (bits/char, perplexity) for hover text."""
     nats = np.asarray(nats, dtype=np.float64)
-    return np.stack([nats / LN2, np.exp(np.minimum(nats, 700.0))], axis=-1)
+    return np.stack([bits(nats), perplexity(nats)], axis=-1)
 
 
 _LOSS_HOVER = "%{y:.3f} nats/char · %{customdata[0]:.3f} bits/char · perplexity %{customdata[1]:.2f}"
