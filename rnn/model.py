@@ -89,6 +89,15 @@ def _softmax_rows(logits):
     return logits
 
 
+def _output_probs(hs_flat, params, temperature: float = 1.0):
+    """p_t = softmax(y_t / temperature), y_t = Why h_t + by, for every row (step) at once."""
+    logits = hs_flat @ params["Why"].T
+    logits += params["by"]
+    if temperature != 1.0:
+        logits /= temperature
+    return _softmax_rows(logits)
+
+
 class Forward(NamedTuple):
     hs: np.ndarray  # (B, T, H) hidden state after each input character
     probs: np.ndarray  # (B, T, V) distribution over the next character
@@ -100,10 +109,7 @@ def forward(params, inputs, h_prev=None, temperature: float = 1.0) -> Forward:
     inputs, h_prev = _as_batch(inputs, h_prev, params)
     hs = _recurrence(params, inputs, h_prev)  # (T, B, H)
     T, B, H = hs.shape
-    logits = hs.reshape(T * B, H) @ params["Why"].T + params["by"]  # y_t = Why h_t + by, all steps
-    if temperature != 1.0:
-        logits /= temperature
-    probs = _softmax_rows(logits).reshape(T, B, -1)
+    probs = _output_probs(hs.reshape(T * B, H), params, temperature).reshape(T, B, -1)
     return Forward(hs.transpose(1, 0, 2), probs.transpose(1, 0, 2), hs[-1].copy())
 
 
@@ -124,9 +130,7 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None):
     # ---- forward pass
     hs = _recurrence(params, inputs, h_prev)  # (T, B, H)
     hs_flat = hs.reshape(T * B, H)
-    probs = hs_flat @ Why.T  # y_t = Why h_t + by  ...
-    probs += params["by"]
-    _softmax_rows(probs)  # ... p_t = softmax(y_t)
+    probs = _output_probs(hs_flat, params)  # p_t = softmax(Why h_t + by), all steps at once
     tgt = targets.T.reshape(-1)  # time-major, matching hs_flat rows
     rows = np.arange(T * B)
     loss = -np.log(probs[rows, tgt]).sum()  # softmax (cross-entropy loss)
