@@ -24,6 +24,13 @@ def check_temperature(temperature: float) -> float:
     return t
 
 
+def _check_length_and_top_k(length: int, top_k: int | None) -> None:
+    if length < 0:
+        raise ValueError("length must be >= 0")
+    if top_k is not None and top_k < 1:
+        raise ValueError("top_k must be >= 1 (or None for no limit)")
+
+
 def check_prime(vocab: Vocab, prime: str) -> None:
     missing = vocab.unknown(prime)
     if missing:
@@ -85,10 +92,7 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
     `h` (H,) is the state to start from (zeros by default); a trainer passes its carried state.
     """
     temps = [check_temperature(t) for t in temperatures]
-    if length < 0:
-        raise ValueError("length must be >= 0")
-    if top_k is not None and top_k < 1:
-        raise ValueError("top_k must be >= 1 (or None for no limit)")
+    _check_length_and_top_k(length, top_k)
     rng = np.random.default_rng(seed)
     Wxh_rows = np.ascontiguousarray(params["Wxh"].T)  # row x is Wxh x for one-hot x
     WhhT, WhyT, bh, by = params["Whh"].T, params["Why"].T, params["bh"], params["by"]
@@ -126,10 +130,7 @@ def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, to
     calls per character, which is what sampling speed is made of.
     """
     temperature = check_temperature(temperature)
-    if length < 0:
-        raise ValueError("length must be >= 0")
-    if top_k is not None and top_k < 1:
-        raise ValueError("top_k must be >= 1 (or None for no limit)")
+    _check_length_and_top_k(length, top_k)
     rng = np.random.default_rng(seed)
     xb_rows = params["Wxh"].T + params["bh"]  # row x is Wxh x + bh for one-hot x
     WhhT, WhyT, by = params["Whh"].T, params["Why"].T, params["by"]

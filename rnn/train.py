@@ -7,6 +7,7 @@ checkpoint.py) and loading it back gives bit-identical training to never having 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -165,8 +166,7 @@ class Trainer:
     def step(self, n: int = 1) -> int:
         """Take up to n training steps; stops early if training diverges. Returns steps taken."""
         taken = 0
-        # A diverging step may overflow or take log(0); the guard below reports it, so no warnings.
-        with one_blas_thread(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        with self._training_context():
             for _ in range(n):
                 if self.status == "diverged" or not self._one_step():
                     break
@@ -177,12 +177,20 @@ class Trainer:
         """Train until `seconds` of wall time have passed (time-boxed, for live UIs)."""
         deadline = time.perf_counter() + seconds
         taken = 0
-        with one_blas_thread(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        with self._training_context():
             while time.perf_counter() < deadline and (max_steps is None or taken < max_steps):
                 if self.status == "diverged" or not self._one_step():
                     break
                 taken += 1
         return taken
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _training_context():
+        """One BLAS thread (see runtime.py), and no NumPy warnings: a diverging step may overflow or take
+        log(0), which the divergence guard reports in words."""
+        with one_blas_thread(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            yield
 
     def _one_step(self) -> bool:
         cfg = self.config
