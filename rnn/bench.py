@@ -135,7 +135,8 @@ def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: floa
     ref = SeedTrainer(corpus.train, corpus.vocab.size, hidden)
     # Speed, not learning, is measured: a large model at lr 0.1 may pass the divergence guard's
     # 3x-first-loss line, which would stop the engine (and make its steps free).
-    config = TrainConfig(hidden_size=hidden, batch_size=batch, dtype=dtype, eval_every=0, divergence_factor=1e9)
+    config = TrainConfig(hidden_size=hidden, batch_size=batch, dtype=dtype, eval_every=0, health_every=0,
+                         divergence_factor=1e9)
     eng = Trainer(corpus, config)
 
     def seed_step():

@@ -61,28 +61,50 @@ def _as_batch(inputs, h_prev, params):
 
 
 def _recurrence(params, inputs, h_prev):
-    """Run h_t = tanh(Wxh x_t + Whh h_{t-1} + bh) over time. Returns time-major hs (T, B, H)."""
+    """Run h_t = tanh(Wxh x_t + Whh h_{t-1} + bh) over time.
+
+    Returns time-major states (T+1, B, H): states[0] is h_prev and states[t+1] is h_t, so the
+    backward pass finds every h_{t-1} as states[:-1] without copying.
+    """
     Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
     B, T = inputs.shape
-    # Wxh x_t + bh for every step at once: gather the columns of Wxh picked by the one-hot inputs.
-    hs = np.ascontiguousarray(Wxh.T)[inputs.T]  # (T, B, H), a fresh array we overwrite in place
-    hs += bh
+    H = Whh.shape[0]
+    states = np.empty((T + 1, B, H), Whh.dtype)
+    states[0] = h_prev
+    # Wxh x_t + bh for every step at once: x_t is one-hot, so Wxh x_t is column x_t of Wxh (a row gather).
+    np.add(np.ascontiguousarray(Wxh.T).take(inputs.T, axis=0), bh, out=states[1:])
+    # The loop below is the only per-step work, so it is kept to three NumPy calls with preallocated
+    # outputs (local names and positional out= save a little on each of T calls).
+    dot, add, tanh = np.dot, np.add, np.tanh
     WhhT = Whh.T
-    h = h_prev
-    tmp = np.empty_like(hs[0])
-    for t in range(T):
-        h_t = hs[t]
-        np.dot(h, WhhT, out=tmp)  # Whh h_{t-1}
-        h_t += tmp
-        np.tanh(h_t, out=h_t)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+    tmp = np.empty((B, H), Whh.dtype)
+    h = states[0]
+    for h_t in states[1:]:  # h_t holds Wxh x_t + bh on entry
+        dot(h, WhhT, tmp)  # Whh h_{t-1}
+        add(h_t, tmp, h_t)
+        tanh(h_t, h_t)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
         h = h_t
-    return hs
+    return states
 
 
 def _softmax_rows(logits):
-    """Numerically safe softmax over the last axis, in place."""
+    """softmax over the last axis (may reuse `logits` for the result).
+
+    The usual shift by the row max only matters when exp would overflow or underflow. In float64 that
+    needs logits beyond about +-700, which only a blown-up model produces, so float64 skips the two
+    whole-array passes of the shift and redoes the rows the cheap way got wrong (capped at 700: no
+    overflow warning, and a capped row is caught by its huge sum). float32 always shifts, and floors
+    the logits to keep exp out of slow denormals.
+    """
+    if logits.dtype != np.float32:
+        probs = np.minimum(logits, 700.0)
+        np.exp(probs, out=probs)
+        totals = probs.sum(axis=-1, keepdims=True)
+        if 1e-300 < totals.min() and totals.max() < 1e300:
+            probs /= totals
+            return probs
     logits -= logits.max(axis=-1, keepdims=True)
-    if logits.dtype == np.float32:  # float64 has no denormal slowdown at these magnitudes
+    if logits.dtype == np.float32:
         np.maximum(logits, LOGIT_FLOOR, out=logits)
     np.exp(logits, out=logits)
     logits /= logits.sum(axis=-1, keepdims=True)
@@ -91,7 +113,7 @@ def _softmax_rows(logits):
 
 def _output_probs(hs_flat, params, temperature: float = 1.0):
     """p_t = softmax(y_t / temperature), y_t = Why h_t + by, for every row (step) at once."""
-    logits = hs_flat @ params["Why"].T
+    logits = np.dot(hs_flat, params["Why"].T)
     logits += params["by"]
     if temperature != 1.0:
         logits /= temperature
@@ -107,7 +129,7 @@ class Forward(NamedTuple):
 def forward(params, inputs, h_prev=None, temperature: float = 1.0) -> Forward:
     """Every hidden state and every next-character distribution for `inputs` of shape (B, T)."""
     inputs, h_prev = _as_batch(inputs, h_prev, params)
-    hs = _recurrence(params, inputs, h_prev)  # (T, B, H)
+    hs = _recurrence(params, inputs, h_prev)[1:]  # (T, B, H)
     T, B, H = hs.shape
     probs = _output_probs(hs.reshape(T * B, H), params, temperature).reshape(T, B, -1)
     return Forward(hs.transpose(1, 0, 2), probs.transpose(1, 0, 2), hs[-1].copy())
@@ -126,43 +148,47 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None):
     targets = np.asarray(targets).reshape(inputs.shape)
     B, T = inputs.shape
     H, V = Wxh.shape
+    n = T * B  # positions, time-major: row t*B + b is step t of stream b
 
     # ---- forward pass
-    hs = _recurrence(params, inputs, h_prev)  # (T, B, H)
-    hs_flat = hs.reshape(T * B, H)
+    states = _recurrence(params, inputs, h_prev)  # states[0] = h_prev, states[t+1] = h_t
+    hs_flat = states[1:].reshape(n, H)
     probs = _output_probs(hs_flat, params)  # p_t = softmax(Why h_t + by), all steps at once
-    tgt = targets.T.reshape(-1)  # time-major, matching hs_flat rows
-    rows = np.arange(T * B)
-    loss = -np.log(probs[rows, tgt]).sum()  # softmax (cross-entropy loss)
+    row_starts = np.arange(0, n * V, V)  # where each row of a (n, V) array starts in its flat buffer
+    target_at = row_starts + targets.T.reshape(-1)  # flat position of p_t[target_t]
+    p_target = probs.take(target_at)
+    loss = -np.log(p_target).sum()  # softmax (cross-entropy loss)
 
     # ---- backward pass
     dy = probs  # dL/dy_t = p_t - onehot(target_t), reusing the probs buffer
-    dy[rows, tgt] -= 1
+    dy.put(target_at, p_target - 1)
     g = grads_out if grads_out is not None else {
         "Wxh": np.empty_like(Wxh), "Whh": np.empty_like(Whh), "Why": np.empty_like(Why),
         "bh": np.empty_like(params["bh"]), "by": np.empty_like(params["by"])}
     np.matmul(dy.T, hs_flat, out=g["Why"])  # dWhy = sum_t dy_t h_t^T
-    ones = np.ones(T * B, hs.dtype)  # sums over rows as a matrix product: much faster than .sum(axis=0) here
+    ones = np.ones(n, Whh.dtype)  # sums over rows as a matrix product: much faster than .sum(axis=0) here
     np.matmul(ones, dy, out=g["by"])  # dby = sum_t dy_t
-    dh_out = (dy @ Why).reshape(T, B, H)  # gradient reaching h_t from y_t, every step at once
+    dh = np.dot(dy, Why).reshape(T, B, H)  # gradient reaching h_t from y_t, every step at once
     # tanh'(.) = 1 - h_t^2, every step at once. (Written with out= : on large arrays NumPy's check for
     # reusable temporaries in `1 - hs * hs` costs ~0.7 ms on this machine, more than the arithmetic.)
-    dtanh = np.multiply(hs, hs)
+    dtanh = np.multiply(states[1:], states[1:])
     np.subtract(1, dtanh, out=dtanh)
-    dh_next = np.zeros((B, H), hs.dtype)
-    for t in reversed(range(T)):
-        draw = dh_out[t]  # becomes dL/d(pre-activation) in place
-        draw += dh_next  # backprop into h_t: from y_t and from h_{t+1}
-        draw *= dtanh[t]  # backprop through tanh
-        if t:  # (the gradient into h_prev, from the first step, is not needed)
-            np.dot(draw, Whh, out=dh_next)  # on to h_{t-1}
-    draw_flat = dh_out.reshape(T * B, H)
-    h_before = np.concatenate([h_prev[None], hs[:-1]]).reshape(T * B, H)  # h_{t-1} for each step
-    np.matmul(draw_flat.T, h_before, out=g["Whh"])  # dWhh = sum_t draw_t h_{t-1}^T
-    np.matmul(ones, draw_flat, out=g["bh"])  # dbh = sum_t draw_t
-    # dWxh = sum_t draw_t x_t^T: column x_t of Wxh received draw_t. Scatter-add with one matrix
+    # Backprop through time, last step first. dh[t] becomes dhraw_t, dL/d(pre-activation of step t).
+    dot, add, multiply = np.dot, np.add, np.multiply
+    tmp = np.empty((B, H), Whh.dtype)
+    dhraw = dh[T - 1]
+    multiply(dhraw, dtanh[T - 1], dhraw)  # the last step gets nothing from a later one
+    for dh_t, dtanh_t in zip(dh[-2::-1], dtanh[-2::-1], strict=True):
+        dot(dhraw, Whh, tmp)  # dhnext = Whh^T dhraw_{t+1}: into h_t from step t+1
+        add(dh_t, tmp, dh_t)  # dh = Why^T dy_t + dhnext
+        multiply(dh_t, dtanh_t, dh_t)  # dhraw_t = (1 - h_t^2) * dh: backprop through tanh
+        dhraw = dh_t
+    dhraw_flat = dh.reshape(n, H)
+    np.matmul(dhraw_flat.T, states[:-1].reshape(n, H), out=g["Whh"])  # dWhh = sum_t dhraw_t h_{t-1}^T
+    np.matmul(ones, dhraw_flat, out=g["bh"])  # dbh = sum_t dhraw_t
+    # dWxh = sum_t dhraw_t x_t^T: column x_t of Wxh received dhraw_t. Scatter-add with one matrix
     # product against the one-hot inputs (the xs[t] of the seed).
-    onehot = np.zeros((T * B, V), hs.dtype)
-    onehot[rows, inputs.T.reshape(-1)] = 1
-    np.matmul(draw_flat.T, onehot, out=g["Wxh"])
-    return float(loss), g, hs[-1].copy()
+    onehot = np.zeros((n, V), Whh.dtype)
+    onehot.put(row_starts + inputs.T.reshape(-1), 1)
+    np.matmul(dhraw_flat.T, onehot, out=g["Wxh"])
+    return float(loss), g, states[-1].copy()

@@ -136,8 +136,8 @@ class Trainer:
                 f"the training text ({n} characters) is too short for {cfg.batch_size} streams of "
                 f"seq_length + 1 = {cfg.seq_length + 1}; lower the batch size or the sequence length"
             )
-        self.offsets = np.arange(cfg.batch_size) * self.segment
-        self._window = np.arange(cfg.seq_length + 1)
+        # Row b is stream b's segment; a chunk is then a slice of this (B, segment) view, not a gather.
+        self._streams = self.corpus.train[:cfg.batch_size * self.segment].reshape(cfg.batch_size, self.segment)
 
     def _next_batch(self):
         cfg = self.config
@@ -145,7 +145,11 @@ class Trainer:
             self.pointer = 0
             self.h[...] = 0  # reset RNN memory, as the seed does
             self.epoch += 1
-        chunk = self.corpus.train[self.offsets[:, None] + self.pointer + self._window]
+        return self.chunk_at(self.pointer)
+
+    def chunk_at(self, pointer: int):
+        """(inputs, targets), each (B, seq_length): the chunk every stream reads at `pointer`."""
+        chunk = self._streams[:, pointer:pointer + self.config.seq_length + 1]
         return chunk[:, :-1], chunk[:, 1:]
 
     @property

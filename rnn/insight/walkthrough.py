@@ -28,9 +28,8 @@ def next_chunk(trainer):
     if wrapped:
         pointer = 0
         h[...] = 0
-    window = np.arange(cfg.seq_length + 1)
-    chunk = np.asarray(trainer.corpus.train)[trainer.offsets[:, None] + pointer + window]
-    return chunk[:, :-1], chunk[:, 1:], h, wrapped
+    inputs, targets = trainer.chunk_at(pointer)
+    return inputs, targets, h, wrapped
 
 
 def _norm(a) -> float:
