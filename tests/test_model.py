@@ -202,3 +202,46 @@ def test_edge_shapes_equal_reference(v, h, t, B):
     assert rel_err(loss, ref_loss) <= 1e-9 and rel_err(h_last, ref_h) <= 1e-9
     for k in PARAM_NAMES:
         assert rel_err(grads[k], ref_grads[k]) <= 1e-9, k
+
+
+def test_big_float64_batches_equal_reference():
+    """B*H >= TANH_BY_EXP_MIN_SIZE takes the exp-based tanh: still the seed's maths to 1e-9."""
+    from rnn.model import TANH_BY_EXP_MIN_SIZE
+
+    v, h, B = 11, 64, 16
+    assert B * h >= TANH_BY_EXP_MIN_SIZE
+    params = random_params(seed=21, v=v, h=h)
+    inputs, targets, h_prev = random_batch(B, seed=22, t=12, v=v, h=h)
+    loss, grads, h_last = loss_and_grads(params, inputs, targets, h_prev)
+    ref_loss, ref_grads, ref_h = reference_batch(params, inputs, targets, h_prev)
+    assert rel_err(loss, ref_loss) <= 1e-9 and rel_err(h_last, ref_h) <= 1e-9
+    for k in PARAM_NAMES:
+        assert rel_err(grads[k], ref_grads[k]) <= 1e-9, k
+    f = forward(params, inputs, h_prev)
+    assert np.abs(f.hs[:1] - forward(params, inputs[:1], h_prev[:1]).hs).max() <= 1e-13  # B=1 uses np.tanh
+
+
+def test_tanh_by_exp_matches_numpy_everywhere():
+    from rnn.model import _tanh_by_exp
+
+    x = np.concatenate([np.linspace(-30, 30, 20001), [0.0, -0.0, 1e-300, -1e-12, 1e-8, 354.0, 355.0, 1e308, -1e308,
+                                                      np.inf, -np.inf]])
+    with np.errstate(over="ignore"):
+        got = _tanh_by_exp(x, np.empty_like(x))
+    assert np.abs(got - np.tanh(x)).max() <= 4e-16
+    assert got[-4] == 1.0 and got[-3] == -1.0 and got[-2] == 1.0 and got[-1] == -1.0
+    with np.errstate(over="ignore"):
+        assert np.isnan(_tanh_by_exp(np.array([np.nan]), np.empty(1))).all()
+
+
+def test_softmax_survives_logits_that_overflow_exp():
+    """float64 skips the max shift unless exp over/underflows; those rows must still come out right."""
+    from rnn.model import _softmax_rows
+
+    logits = np.array([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -2000.0], [1.0, 2.0, 3.0], [710.0, 0.0, -710.0]])
+    expect = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expect /= expect.sum(axis=1, keepdims=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # no warning may escape either
+        got = _softmax_rows(logits.copy())
+    assert np.allclose(got, expect, rtol=1e-12, atol=0)
+    assert np.allclose(got.sum(axis=1), 1.0)
