@@ -102,6 +102,20 @@ def test_resume_continues_exactly(ckpt, tmp_path):
     assert a.history["loss"] == b.history["loss"]
 
 
+def test_resume_takes_a_new_learning_rate_and_clip(ckpt, tmp_path, capsys):
+    """--lr and --clip change the resumed run (the usual move after a divergence stop); flags that repeat
+    the checkpoint's own values are accepted."""
+    path, _ = ckpt
+    out = tmp_path / "lower-lr.npz"
+    args = ["train", "--resume", str(path), "--steps", "5", "--lr", "0.02", "--clip", "1", "--hidden", "16",
+            "--out", str(out)]
+    assert main(args) == 0, capsys.readouterr().err
+    t = load_checkpoint(out)
+    assert t.iteration == 35 and t.config.learning_rate == 0.02 and t.optimizer.lr == 0.02 and t.config.clip == 1.0
+    assert max(t.history["grad_norm"][-5:]) > 1 and all(t.history["clipped"][-5:])  # clipping at 1 fired
+    assert load_checkpoint(path).config.learning_rate == 0.1  # the original file is untouched
+
+
 def test_train_on_a_file_with_seconds_budget(tmp_path):
     corpus = tmp_path / "notes.txt"
     corpus.write_bytes(("caf\u00e9 cr\u00e8me \u732b\r\n" * 60).encode("utf-8"))
@@ -161,6 +175,10 @@ BAD_IN_PROCESS = [
     ("train", "--corpus", "{d}/empty.txt"),
     ("train", "--resume", "{d}/corrupt.npz"),
     ("train", "--resume", "{d}/does-not-exist.npz"),
+    ("train", "--resume", "{ckpt}", "--hidden", "32"),  # the checkpoint's model has 16 units
+    ("train", "--resume", "{ckpt}", "--batch", "2"),
+    ("train", "--resume", "{ckpt}", "--val-fraction", "0.2"),
+    ("train", "--resume", "{ckpt}", "--clip", "-1"),
     ("sample", "{d}/does-not-exist.npz"),
     ("sample", "{ckpt}", "--temperature", "-1"),
     ("sample", "{ckpt}", "--temperature", "nan"),

@@ -17,17 +17,18 @@ def add_parser(sub):
     src.add_argument("--corpus", metavar="FILE", help="UTF-8 text file to train on")
     src.add_argument("--builtin", choices=list(BUILTINS), help=f"built-in corpus (default {DEFAULT_BUILTIN})")
     src.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (exact resume)")
+    # Defaults are filled in by build_trainer, so that with --resume we can tell which flags were given.
     d = TrainConfig()
-    p.add_argument("--hidden", type=int, default=d.hidden_size, help="hidden units (default %(default)s)")
-    p.add_argument("--seq-length", type=int, default=d.seq_length, help="BPTT steps (default %(default)s)")
-    p.add_argument("--lr", type=float, default=d.learning_rate, help="learning rate (default %(default)s)")
-    p.add_argument("--batch", type=int, default=d.batch_size, help="parallel streams (default %(default)s)")
-    p.add_argument("--optimizer", default=d.optimizer, choices=["adagrad", "sgd", "rmsprop", "adam"])
-    p.add_argument("--clip", type=float, default=d.clip, help="element-wise gradient clip, 0 = off")
-    p.add_argument("--dtype", default=d.dtype, choices=["float64", "float32"])
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--val-fraction", type=float, default=0.1, help="last fraction held out (default 0.1)")
-    p.add_argument("--eval-every", type=int, default=d.eval_every, help="validation every N steps (0: end only)")
+    p.add_argument("--hidden", type=int, help=f"hidden units (default {d.hidden_size})")
+    p.add_argument("--seq-length", type=int, help=f"BPTT steps (default {d.seq_length})")
+    p.add_argument("--lr", type=float, help=f"learning rate (default {d.learning_rate}; with --resume: the new rate)")
+    p.add_argument("--batch", type=int, help=f"parallel streams (default {d.batch_size})")
+    p.add_argument("--optimizer", choices=["adagrad", "sgd", "rmsprop", "adam"], help=f"(default {d.optimizer})")
+    p.add_argument("--clip", type=float, help=f"element-wise gradient clip, 0 = off (default {d.clip})")
+    p.add_argument("--dtype", choices=["float64", "float32"], help=f"(default {d.dtype})")
+    p.add_argument("--seed", type=int, help=f"(default {d.seed})")
+    p.add_argument("--val-fraction", type=float, help="last fraction held out (default 0.1)")
+    p.add_argument("--eval-every", type=int, help=f"validation every N steps, 0: end only (default {d.eval_every})")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="number of training steps")
     budget.add_argument("--seconds", type=float, help="train for this many seconds")
@@ -38,9 +39,45 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
+# flag -> TrainConfig field that a checkpoint fixes (the model's shape, its data and its numerics)
+FIXED_BY_CHECKPOINT = {"hidden": "hidden_size", "seq_length": "seq_length", "batch": "batch_size",
+                       "optimizer": "optimizer", "dtype": "dtype", "seed": "seed"}
+
+
+def resume_trainer(args) -> Trainer:
+    """Load a checkpoint; --lr, --clip and --eval-every change the resumed run, the rest must match it."""
+    trainer = load_checkpoint(args.resume)
+    cfg = trainer.config
+    for flag, field in FIXED_BY_CHECKPOINT.items():
+        given = getattr(args, flag)
+        if given is not None and given != getattr(cfg, field):
+            raise ValueError(f"--{flag.replace('_', '-')} {given} does not match the checkpoint "
+                             f"({field} = {getattr(cfg, field)}); a resumed run keeps its model and data: "
+                             "drop the flag, or start a new run without --resume")
+    if args.val_fraction is not None:
+        raise ValueError("--val-fraction cannot change on --resume: the split is stored in the checkpoint")
+    if args.lr is not None:
+        trainer.set_learning_rate(args.lr)
+        trainer.resume()  # a run stopped by the divergence guard continues with the new rate
+    if args.clip is not None:
+        if not args.clip >= 0:
+            raise ValueError("--clip must be >= 0 (0 disables clipping)")
+        trainer.set_clip(args.clip)
+    if args.eval_every is not None:
+        cfg.eval_every = max(0, args.eval_every)
+    return trainer
+
+
 def build_trainer(args) -> Trainer:
     if args.resume:
-        return load_checkpoint(args.resume)
+        return resume_trainer(args)
+    d = TrainConfig()
+    defaults = {"hidden": d.hidden_size, "seq_length": d.seq_length, "lr": d.learning_rate, "batch": d.batch_size,
+                "optimizer": d.optimizer, "clip": d.clip, "dtype": d.dtype, "seed": d.seed, "val_fraction": 0.1,
+                "eval_every": d.eval_every}
+    for flag, value in defaults.items():
+        if getattr(args, flag) is None:
+            setattr(args, flag, value)
     if args.corpus:
         with open(args.corpus, "rb") as f:
             text, name = decode_bytes(f.read()), args.corpus
