@@ -66,7 +66,8 @@ class SeedTrainer:
         self.Why = rng.standard_normal((V, H)) * 0.01
         self.bh, self.by = np.zeros((H, 1)), np.zeros((V, 1))
         self.mem = [np.zeros_like(p) for p in self.params]
-        self.data, self.seq_length, self.lr = data, seq_length, learning_rate
+        # The seed slices Python lists of ints (`[char_to_ix[ch] for ch in data[p:p+seq_length]]`), not arrays.
+        self.data, self.seq_length, self.lr = np.asarray(data).tolist(), seq_length, learning_rate
         self.p, self.hprev, self.chars = 0, np.zeros((H, 1)), 0
 
     @property
