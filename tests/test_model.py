@@ -242,6 +242,24 @@ def test_softmax_survives_logits_that_overflow_exp():
     expect = np.exp(logits - logits.max(axis=1, keepdims=True))
     expect /= expect.sum(axis=1, keepdims=True)
     with np.errstate(over="raise", divide="raise", invalid="raise"):  # no warning may escape either
-        got = _softmax_rows(logits.copy())
+        got = _softmax_rows(logits.copy(), np.empty((4, 1)))
     assert np.allclose(got, expect, rtol=1e-12, atol=0)
     assert np.allclose(got.sum(axis=1), 1.0)
+
+
+def test_workspace_reuse_gives_identical_results():
+    """A Trainer reuses one Workspace every step: results must not depend on what the buffers held, and a
+    change of shape must get new buffers."""
+    from rnn.model import Workspace
+
+    ws = Workspace()
+    params = random_params(seed=31)
+    for B, seed in [(2, 1), (2, 2), (3, 3), (2, 4)]:
+        inputs, targets, h_prev = random_batch(B, seed=seed)
+        fresh = loss_and_grads(params, inputs, targets, h_prev)
+        reused = loss_and_grads(params, inputs, targets, h_prev, workspace=ws)
+        assert reused[0] == fresh[0] and np.array_equal(reused[2], fresh[2])
+        assert all(np.array_equal(reused[1][k], fresh[1][k]) for k in PARAM_NAMES)
+    f1 = forward(params, inputs, h_prev)
+    f2 = forward(params, inputs, h_prev)
+    assert not np.shares_memory(f1.hs, f2.hs)  # forward hands out fresh arrays: callers keep them
