@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .model import forward
+from .model import _dot, forward
 from .vocab import Vocab
 
 
@@ -132,9 +132,15 @@ def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, to
     temperature = check_temperature(temperature)
     _check_length_and_top_k(length, top_k)
     rng = np.random.default_rng(seed)
+    dtype = params["Whh"].dtype
     xb_rows = params["Wxh"].T + params["bh"]  # row x is Wxh x + bh for one-hot x
-    WhhT, WhyT, by = params["Whh"].T, params["Why"].T, params["by"]
+    # Contiguous transposed weights and preallocated outputs: per character the loop is a handful of
+    # NumPy calls, and each saved allocation or strided read is a visible share of it.
+    WhhT, WhyT, by = np.ascontiguousarray(params["Whh"].T), np.ascontiguousarray(params["Why"].T), params["by"]
     h, logits = warm_state(params, vocab, prime, h)
+    h = np.array(h, dtype)  # our own copy: updated in place below
+    y, e, cdf, tmp = np.empty(len(by), dtype), np.empty(len(by), dtype), np.empty(len(by), dtype), np.empty_like(h)
+    dot, add, tanh, exp = _dot, np.add, np.tanh, np.exp
     inv_t = 1.0 / temperature if temperature > 0 else 1.0
     use_top_k = top_k is not None and top_k < vocab.size
     uniforms = rng.random(length)  # one uniform per character, drawn up front
@@ -146,11 +152,13 @@ def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, to
             if temperature == 0:
                 ix = int(logits.argmax())  # greedy
             else:
-                cdf = np.exp(logits * inv_t if inv_t != 1.0 else logits).cumsum()  # unnormalised softmax, accumulated
-                if not 0 < cdf[-1] < np.inf:  # exp overflowed or underflowed: shift by the max first
-                    cdf = _shifted_cdf(logits, inv_t)
-                ix = int(cdf.searchsorted(u * cdf[-1]))  # inverse-CDF draw from p_t
+                exp(np.multiply(logits, inv_t, out=e) if inv_t != 1.0 else logits, out=e)  # unnormalised softmax
+                p_cum = e.cumsum(out=cdf)  # ... accumulated
+                if not 0 < p_cum[-1] < np.inf:  # exp overflowed or underflowed: shift by the max first
+                    p_cum = _shifted_cdf(logits, inv_t)
+                ix = int(p_cum.searchsorted(u * p_cum[-1]))  # inverse-CDF draw from p_t
             out.append(ix)
-            h = np.tanh(xb_rows[ix] + h @ WhhT)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-            logits = h @ WhyT + by  # y_t = Why h_t + by
+            dot(h, WhhT, tmp)
+            tanh(add(xb_rows[ix], tmp, out=h), out=h)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+            logits = add(dot(h, WhyT, y), by, out=y)  # y_t = Why h_t + by
     return vocab.decode(out)
