@@ -150,6 +150,14 @@ def test_stale_heartbeat_reads_as_killed(tmp_path, monkeypatch):
     assert store.get(run_id).status == "killed"
 
 
+def test_paused_run_of_a_live_process_is_not_killed(tmp_path, monkeypatch):
+    """A dashboard run paused for longer than the heartbeat threshold: its process (this one) is alive."""
+    store = RunStore(tmp_path)
+    run_id = store.create_run(config={}, pid=os.getpid())
+    monkeypatch.setattr(store_mod, "STALE_SECONDS", -1.0)
+    assert store.get(run_id).status == "running"
+
+
 def test_recorder_statuses(tmp_path):
     store = RunStore(tmp_path)
     t = tiny_trainer()

@@ -8,8 +8,8 @@ Safety with several writers (dashboard sessions, CLI, sweep workers): WAL journa
 transaction per write (`BEGIN IMMEDIATE`, so two writers never deadlock upgrading a read lock), a busy
 timeout plus a retry, and a fresh connection per operation (connections are never shared between
 threads or processes). A process killed mid-write leaves the last committed state: SQLite rolls the
-unfinished transaction back. A run left "running" by a dead process (same host, pid gone) or with a
-stale heartbeat is reported as "killed".
+unfinished transaction back. A run left "running" by a dead process (same host, pid gone) is reported
+as "killed"; so is a run from another host whose heartbeat is stale (its pid cannot be checked).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ SCHEMA_VERSION = 1
 DB_NAME = "runs.sqlite"
 STATUSES = ("running", "finished", "diverged", "killed", "failed")
 # A live writer refreshes its heartbeat every few seconds while training; a paused dashboard session does
-# not, so the threshold is generous.
+# not, so the threshold is generous. It only decides for runs whose process cannot be checked (another
+# host, or no pid): on this host a live pid means the run is held, for example by a paused session.
 STALE_SECONDS = 600.0
 BUSY_TIMEOUT_S = 30.0
 
@@ -338,8 +339,11 @@ class RunStore:
         stored = d["status"]
         status = stored
         if stored == "running":
-            dead = d["host"] == host and d["pid"] is not None and not _pid_alive(int(d["pid"]))
-            if dead or now - d["heartbeat"] > STALE_SECONDS:
+            if d["host"] == host and d["pid"] is not None:
+                killed = not _pid_alive(int(d["pid"]))  # this host: ask the OS
+            else:
+                killed = now - d["heartbeat"] > STALE_SECONDS  # elsewhere: only the heartbeat tells
+            if killed:
                 status = "killed"
         try:
             config = json.loads(d["config"])
