@@ -7,7 +7,7 @@ import sys
 import time
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..corpus import BUILTINS, DEFAULT_BUILTIN, decode_bytes, load_builtin, make_corpus
+from ..corpus import BUILTINS, DEFAULT_BUILTIN, DEFAULT_VAL_FRACTION, decode_bytes, load_builtin, make_corpus
 from ..train import TrainConfig, Trainer
 
 
@@ -27,7 +27,7 @@ def add_parser(sub):
     p.add_argument("--clip", type=float, help=f"element-wise gradient clip, 0 = off (default {d.clip})")
     p.add_argument("--dtype", choices=["float64", "float32"], help=f"(default {d.dtype})")
     p.add_argument("--seed", type=int, help=f"(default {d.seed})")
-    p.add_argument("--val-fraction", type=float, help="last fraction held out (default 0.1)")
+    p.add_argument("--val-fraction", type=float, help=f"last fraction held out (default {DEFAULT_VAL_FRACTION})")
     p.add_argument("--eval-every", type=int, help=f"validation every N steps, 0: end only (default {d.eval_every})")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="number of training steps")
@@ -39,17 +39,19 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-# flag -> TrainConfig field that a checkpoint fixes (the model's shape, its data and its numerics)
-FIXED_BY_CHECKPOINT = {"hidden": "hidden_size", "seq_length": "seq_length", "batch": "batch_size",
-                       "optimizer": "optimizer", "dtype": "dtype", "seed": "seed"}
+# flag -> the TrainConfig field it sets (an absent flag takes TrainConfig's default)
+CONFIG_FLAGS = {"hidden": "hidden_size", "seq_length": "seq_length", "lr": "learning_rate", "batch": "batch_size",
+                "optimizer": "optimizer", "clip": "clip", "dtype": "dtype", "seed": "seed", "eval_every": "eval_every"}
+# the flags whose values a checkpoint fixes (the model's shape, its data and its numerics)
+FIXED_BY_CHECKPOINT = ("hidden", "seq_length", "batch", "optimizer", "dtype", "seed")
 
 
 def resume_trainer(args) -> Trainer:
     """Load a checkpoint; --lr, --clip and --eval-every change the resumed run, the rest must match it."""
     trainer = load_checkpoint(args.resume)
     cfg = trainer.config
-    for flag, field in FIXED_BY_CHECKPOINT.items():
-        given = getattr(args, flag)
+    for flag in FIXED_BY_CHECKPOINT:
+        given, field = getattr(args, flag), CONFIG_FLAGS[flag]
         if given is not None and given != getattr(cfg, field):
             raise ValueError(f"--{flag.replace('_', '-')} {given} does not match the checkpoint "
                              f"({field} = {getattr(cfg, field)}); a resumed run keeps its model and data: "
@@ -71,24 +73,20 @@ def resume_trainer(args) -> Trainer:
 def build_trainer(args) -> Trainer:
     if args.resume:
         return resume_trainer(args)
-    d = TrainConfig()
-    defaults = {"hidden": d.hidden_size, "seq_length": d.seq_length, "lr": d.learning_rate, "batch": d.batch_size,
-                "optimizer": d.optimizer, "clip": d.clip, "dtype": d.dtype, "seed": d.seed, "val_fraction": 0.1,
-                "eval_every": d.eval_every}
-    for flag, value in defaults.items():
-        if getattr(args, flag) is None:
-            setattr(args, flag, value)
+    config = TrainConfig()
+    for flag, field in CONFIG_FLAGS.items():
+        if getattr(args, flag) is not None:
+            setattr(config, field, getattr(args, flag))
+    config.eval_every = max(0, config.eval_every)
+    config.validate()
+    val_fraction = DEFAULT_VAL_FRACTION if args.val_fraction is None else args.val_fraction
     if args.corpus:
         with open(args.corpus, "rb") as f:
             text, name = decode_bytes(f.read()), args.corpus
     else:
         name = args.builtin or DEFAULT_BUILTIN
         text = load_builtin(name)
-    config = TrainConfig(hidden_size=args.hidden, seq_length=args.seq_length, learning_rate=args.lr,
-                         batch_size=args.batch, optimizer=args.optimizer, clip=args.clip, dtype=args.dtype,
-                         seed=args.seed, eval_every=max(0, args.eval_every))
-    config.validate()
-    corpus = make_corpus(text, name, seq_length=args.seq_length, val_fraction=args.val_fraction)
+    corpus = make_corpus(text, name, seq_length=config.seq_length, val_fraction=val_fraction)
     return Trainer(corpus, config)
 
 
