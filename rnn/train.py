@@ -140,9 +140,12 @@ class Trainer:
         # Row b is stream b's segment; a chunk is then a slice of this (B, segment) view, not a gather.
         self._streams = self.corpus.train[:cfg.batch_size * self.segment].reshape(cfg.batch_size, self.segment)
 
+    def wraps_at(self, pointer: int) -> bool:
+        """Whether a chunk read at `pointer` would run past the end of the data (so training starts over)."""
+        return pointer + self.config.seq_length + 1 > self.segment
+
     def _next_batch(self):
-        cfg = self.config
-        if self.pointer + cfg.seq_length + 1 > self.segment:  # end of the data: go back to the start
+        if self.wraps_at(self.pointer):  # end of the data: go back to the start
             self.pointer = 0
             self.h[...] = 0  # reset RNN memory, as the seed does
             self.epoch += 1

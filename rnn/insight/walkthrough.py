@@ -22,9 +22,8 @@ def next_chunk(trainer):
 
     Mirrors Trainer._next_batch: at the end of the data the pointer goes back to 0 and the state to zero.
     """
-    cfg = trainer.config
     pointer, h = trainer.pointer, trainer.h.copy()
-    wrapped = pointer + cfg.seq_length + 1 > trainer.segment
+    wrapped = trainer.wraps_at(pointer)
     if wrapped:
         pointer = 0
         h[...] = 0
