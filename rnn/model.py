@@ -21,11 +21,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .runtime import c_dot
+
 PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
 LOGIT_FLOOR = -80.0  # exp(-80) ~ 1e-35: keeps float32 away from slow denormals, changes nothing visible
-# np.dot runs a small Python function per call to look for __array_function__ overrides (~0.4 us).
-# The per-step loops pass plain ndarrays only, so they call the C function under it directly.
-_dot = getattr(np.dot, "__wrapped__", np.dot)
 
 
 class Scratch:
@@ -121,7 +120,7 @@ def _recurrence(params, inputs, h_prev, s: Scratch):
 def _time_steps(states, WhhT, tmp, tanh):
     """The only per-step work, so three NumPy calls with preallocated outputs (local names and positional
     out= save a little on each of T calls). states[t+1] holds Wxh x_t + bh on entry and h_t on exit."""
-    dot, add = _dot, np.add
+    dot, add = c_dot, np.add
     h = states[0]
     for h_t in states[1:]:
         dot(h, WhhT, tmp)  # Whh h_{t-1}
@@ -160,7 +159,7 @@ def _softmax_rows(logits, row):
 
 def _output_probs(hs_flat, params, s: Scratch, temperature: float = 1.0):
     """p_t = softmax(y_t / temperature), y_t = Why h_t + by, for every row (step) at once, in s.probs."""
-    logits = _dot(hs_flat, params["Why"].T, s.probs)
+    logits = c_dot(hs_flat, params["Why"].T, s.probs)
     logits += params["by"]
     if temperature != 1.0:
         logits /= temperature
@@ -217,13 +216,13 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: W
     np.matmul(dy.T, hs_flat, out=g["Why"])  # dWhy = sum_t dy_t h_t^T
     np.matmul(s.ones, dy, out=g["by"])  # dby = sum_t dy_t
     dh = s.dh  # gradient reaching h_t from y_t, every step at once
-    _dot(dy, Why, dh.reshape(n, H))
+    c_dot(dy, Why, dh.reshape(n, H))
     # tanh'(.) = 1 - h_t^2, every step at once. (Written with out= : on large arrays NumPy's check for
     # reusable temporaries in `1 - hs * hs` costs ~0.7 ms on this machine, more than the arithmetic.)
     dtanh = np.multiply(states[1:], states[1:], out=s.dtanh)
     np.subtract(1, dtanh, out=dtanh)
     # Backprop through time, last step first. dh[t] becomes dhraw_t, dL/d(pre-activation of step t).
-    dot, add, multiply = _dot, np.add, np.multiply
+    dot, add, multiply = c_dot, np.add, np.multiply
     tmp = s.tmp
     dhraw = dh[T - 1]
     multiply(dhraw, dtanh[T - 1], dhraw)  # the last step gets nothing from a later one

@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from .model import _dot, forward
+from .model import forward
+from .runtime import c_dot
 from .vocab import Vocab
 
 
@@ -140,7 +141,7 @@ def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, to
     h, logits = warm_state(params, vocab, prime, h)
     h = np.array(h, dtype)  # our own copy: updated in place below
     y, e, cdf, tmp = np.empty(len(by), dtype), np.empty(len(by), dtype), np.empty(len(by), dtype), np.empty_like(h)
-    dot, add, tanh, exp = _dot, np.add, np.tanh, np.exp
+    dot, add, tanh, exp = c_dot, np.add, np.tanh, np.exp
     inv_t = 1.0 / temperature if temperature > 0 else 1.0
     use_top_k = top_k is not None and top_k < vocab.size
     uniforms = rng.random(length)  # one uniform per character, drawn up front
