@@ -16,3 +16,14 @@ if not os.environ.get("RNN_LAB_HOME"):
 
     os.environ["RNN_LAB_HOME"] = tempfile.mkdtemp(prefix="rnn-lab-tests-")
     atexit.register(shutil.rmtree, os.environ["RNN_LAB_HOME"], True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each tier is a folder: tests/unit (engine, CLI), tests/app (AppTest pages), tests/browser (Chromium).
+    The folder names the marker, so `-m "not browser"` or `-m unit` selects a tier without listing files."""
+    import pytest
+
+    for item in items:
+        parts = item.path.relative_to(ROOT).parts
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in ("unit", "app", "browser"):
+            item.add_marker(getattr(pytest.mark, parts[1]))

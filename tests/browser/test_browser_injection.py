@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Frame, Page, expect
 from streamlit_app import (
     RERUN_TIMEOUT_MS,
@@ -23,8 +22,6 @@ from streamlit_app import (
     parse_int,
     wait_idle,
 )
-
-pytestmark = pytest.mark.browser
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '<img src=x onerror="window.__pwned=1">'

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 from streamlit_app import (
     RERUN_TIMEOUT_MS,
@@ -24,8 +23,6 @@ from streamlit_app import (
     read_metric,
     wait_idle,
 )
-
-pytestmark = pytest.mark.browser
 
 CORE_PAGES = ["Data", "Train", "Hidden states", "Sample"]
 

@@ -27,8 +27,6 @@ from rnn.corpus import load_builtin, make_corpus
 from rnn.runs import RunRecorder, RunStore
 from rnn.train import TrainConfig, Trainer
 
-pytestmark = pytest.mark.browser
-
 
 def seed(home, name: str, lr: float) -> int:
     corpus = make_corpus(load_builtin("zen"), "zen", seq_length=16)

@@ -8,8 +8,8 @@ from rnn.corpus import make_corpus
 from rnn.train import TrainConfig, Trainer
 
 TIMEOUT = 60
-PAGES = ["../dashboard.py", "../pages/1_Data.py", "../pages/2_Train.py", "../pages/3_Hidden_states.py",
-         "../pages/4_Sample.py"]
+PAGES = ["../../dashboard.py", "../../pages/1_Data.py", "../../pages/2_Train.py", "../../pages/3_Hidden_states.py",
+         "../../pages/4_Sample.py"]
 
 
 def run(path):
@@ -35,7 +35,7 @@ def test_every_page_runs_with_defaults(path):
 
 
 def test_pages_in_any_order_share_the_session_model():
-    at = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file("../../dashboard.py", default_timeout=TIMEOUT)
     at.switch_page("pages/4_Sample.py").run()
     ok(at)
     t = at.session_state["trainer"]
@@ -47,7 +47,7 @@ def test_pages_in_any_order_share_the_session_model():
 
 
 def test_other_pages_pause_live_training():
-    at = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file("../../dashboard.py", default_timeout=TIMEOUT)
     at.switch_page("pages/2_Train.py").run()
     at.button(key="tr_run").click().run()
     assert at.session_state["running"] is True
@@ -60,7 +60,7 @@ def test_other_pages_pause_live_training():
 
 
 def test_home_shows_what_and_status_and_a_start():
-    at = run("../dashboard.py")
+    at = run("../../dashboard.py")
     assert at.title[0].value == "RNN Lab"
     labels = {m.label: m.value for m in at.metric}
     assert labels["Corpus"] == "python-docs" and labels["Iterations"] == "0"
@@ -71,7 +71,7 @@ def test_home_shows_what_and_status_and_a_start():
 
 
 def trained_data_page(steps=5):
-    at = run("../pages/1_Data.py")
+    at = run("../../pages/1_Data.py")
     t = at.session_state["trainer"]
     t.step(steps)
     return at, t
@@ -85,7 +85,7 @@ def paste(at, text):
 
 
 def test_data_page_shows_corpus_facts():
-    at = run("../pages/1_Data.py")
+    at = run("../../pages/1_Data.py")
     labels = {m.label: m.value for m in at.metric}
     assert labels["Characters"] == f"{465_047:,}" or labels["Characters"].replace(",", "").isdigit()
     t = at.session_state["trainer"]
@@ -122,7 +122,7 @@ def test_bad_upload_shows_error_and_keeps_model():
 
 
 def test_good_upload_on_untrained_model_applies_at_once():
-    at = run("../pages/1_Data.py")
+    at = run("../../pages/1_Data.py")
     at.radio(key="data_source").set_value("Upload file").run()
     text = "To be, or not to be, that is the question:\n" * 30
     at.file_uploader(key="data_upload").set_value(("hamlet.txt", text.encode(), "text/plain"))
@@ -155,7 +155,7 @@ def test_new_corpus_can_be_declined():
 
 
 def test_builtin_switch_and_unusual_character_warning():
-    at = run("../pages/1_Data.py")
+    at = run("../../pages/1_Data.py")
     at.selectbox(key="data_builtin").set_value("zen").run()
     at.button(key="data_use").click().run()
     ok(at)
@@ -168,7 +168,7 @@ def test_builtin_switch_and_unusual_character_warning():
 
 
 def hs_page(steps=20):
-    at = run("../pages/3_Hidden_states.py")
+    at = run("../../pages/3_Hidden_states.py")
     at.session_state["trainer"].step(steps)
     at.run()
     return ok(at)
@@ -226,7 +226,7 @@ def test_hidden_states_unknown_characters_are_explained():
 
 
 def test_sample_columns_per_temperature_plus_greedy():
-    at = run("../pages/4_Sample.py")
+    at = run("../../pages/4_Sample.py")
     at.session_state["trainer"].step(20)
     at.run()
     ok(at)
@@ -238,7 +238,7 @@ def test_sample_columns_per_temperature_plus_greedy():
 
 
 def test_sample_is_reproducible_and_generate_changes_seed():
-    at = run("../pages/4_Sample.py")
+    at = run("../../pages/4_Sample.py")
     first = [h.proto.body for h in at.get("html")]
     at.run()
     assert [h.proto.body for h in at.get("html")] == first  # same seed, same samples
@@ -249,7 +249,7 @@ def test_sample_is_reproducible_and_generate_changes_seed():
 
 
 def test_sample_prime_and_bad_prime():
-    at = run("../pages/4_Sample.py")
+    at = run("../../pages/4_Sample.py")
     at.text_input(key="sm_prime").input("The ").run()
     ok(at)
     assert all(">The </span>" in h.proto.body for h in at.get("html"))
@@ -261,7 +261,7 @@ def test_sample_prime_and_bad_prime():
 def test_next_char_chart_follows_temperature():
     import json
 
-    at = run("../pages/4_Sample.py")
+    at = run("../../pages/4_Sample.py")
     at.session_state["trainer"].step(50)
     at.slider(key="sm_temperature").set_value(0.0).run()
     ok(at)
@@ -277,8 +277,8 @@ def test_next_char_chart_follows_temperature():
 
 def test_sessions_are_isolated_on_every_page():
     t = Trainer(make_corpus("abcabcabd " * 30, "tiny"), TrainConfig(hidden_size=8))
-    a = run("../pages/4_Sample.py")
+    a = run("../../pages/4_Sample.py")
     a.session_state["trainer"] = t
     a.run()
-    b = run("../pages/4_Sample.py")
+    b = run("../../pages/4_Sample.py")
     assert b.session_state["trainer"] is not t and b.session_state["trainer"].corpus.name == "python-docs"

@@ -15,7 +15,7 @@ import pytest
 from rnn.cli import main
 from rnn.runs import RunStore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--builtin", "zen", "--hidden", "8", "--seq-length", "16"]
 
 

@@ -14,7 +14,7 @@ from rnn.train import TrainConfig, Trainer
 from ui.checkpoint import apply_checkpoint
 from ui.train import BURST_SECONDS
 
-PAGE = "../pages/2_Train.py"
+PAGE = "../../pages/2_Train.py"
 TIMEOUT = 60
 
 

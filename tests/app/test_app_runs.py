@@ -13,7 +13,7 @@ from rnn.corpus import load_builtin, make_corpus
 from rnn.runs import RunRecorder, RunStore
 from rnn.train import TrainConfig, Trainer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "10_Runs.py")
 
 

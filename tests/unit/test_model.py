@@ -1,4 +1,4 @@
-"""The vectorized model against the seed's per-timestep lossFun (tests/reference.py) and finite differences."""
+"""The vectorized model against the seed's per-timestep lossFun (tests/unit/reference.py) and finite differences."""
 
 import numpy as np
 import pytest

@@ -21,7 +21,7 @@ from rnn.runs import RunRecorder, RunStore, RunStoreError
 from rnn.runs import store as store_mod
 from rnn.train import TrainConfig, Trainer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tiny_trainer(lr=0.1, eval_every=10, seed=0) -> Trainer:

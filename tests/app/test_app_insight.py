@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from rnn.corpus import load_builtin, make_corpus
 from rnn.train import TrainConfig, Trainer
 
-PAGES = Path(__file__).resolve().parent.parent / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
 HOSTILE = ('Hello "world" <script>alert(1)</script> (a [b] c) 123\n'
            '<img src=x onerror="alert(2)"> & <b>bold</b> x = {1: 2}\n')
 

@@ -12,7 +12,7 @@ from rnn.checkpoint import load_checkpoint
 from rnn.cli import main
 from rnn.corpus import load_builtin
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUMMARY_KEYS = {"iterations", "chars_trained", "seconds", "chars_per_sec", "train_loss", "val_loss"}
 
 

@@ -18,7 +18,7 @@ from rnn.runs import RunStore
 from rnn.runs.sweep import SweepResult, SweepSpec, expand, run_name, run_sweep
 from rnn.train import TrainConfig, Trainer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tiny_spec(**kw) -> SweepSpec:
