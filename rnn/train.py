@@ -312,3 +312,45 @@ class Trainer:
     def clip_rate(self, window: int = 100) -> float:
         c = self.history["clipped"][-window:]
         return sum(c) / len(c) if c else 0.0
+
+    # ------------------------------------------------------------------ replicas (rnn/service)
+    # A live model trains in a worker process; the server keeps a replica that pages read. These three
+    # methods are how a replica follows the model: light state often, the arrays when a page needs them.
+    COUNTERS = ("iteration", "epoch", "pointer", "chars_trained", "seconds", "smooth_loss", "first_loss",
+                "status", "message")
+
+    def export_state(self, arrays: bool = True) -> dict:
+        """Config and counters, and with `arrays` copies of everything else a step changes."""
+        state = {"config": self.config, "counters": {k: getattr(self, k) for k in self.COUNTERS}}
+        if arrays:
+            state.update(params=self.flat_params.copy(), h=self.h.copy(), optimizer=self.optimizer.name,
+                         lr=self.optimizer.lr, opt={k: v.copy() for k, v in self.optimizer.state_dict().items()},
+                         rng=self.rng.bit_generator.state)
+        return state
+
+    def load_state(self, state: dict) -> None:
+        """Become the trainer `state` was exported from (same corpus and shape; see export_state)."""
+        config = state["config"]
+        if config.seq_length != self.config.seq_length:
+            self.config.seq_length = config.seq_length
+            self._setup_streams()
+        self.config = TrainConfig.from_dict(vars(config))
+        for k, v in state["counters"].items():
+            setattr(self, k, v)
+        if "params" in state:
+            self.flat_params[...] = state["params"]
+            self.h = state["h"].copy()
+            if state["optimizer"] != self.optimizer.name:
+                self.optimizer = make_optimizer(state["optimizer"], {"all": self.flat_params}, state["lr"])
+            self.optimizer.lr = state["lr"]
+            self.optimizer.load_state_dict(state["opt"])
+            self.rng.bit_generator.state = state["rng"]
+
+    def merge_records(self, history_from: int, history: dict, val_history: list, samples_from: int,
+                      samples: list, health_history: list) -> None:
+        """Append the history entries from index `history_from` (0 replaces it) and the newest records.
+        New lists, never appended in place: a page drawing the old ones in another thread sees them whole."""
+        self.history = {k: self.history[k][:history_from] + list(history[k]) for k in HISTORY_KEYS}
+        self.samples = self.samples[:samples_from] + list(samples)
+        self.val_history = list(val_history)
+        self.health_history = list(health_history)

@@ -77,7 +77,8 @@ def run_config(trainer) -> dict:
 
 class RunRecorder:
     def __init__(self, trainer, store: RunStore | None = None, *, name: str | None = None, source: str = "cli",
-                 tags=(), every: float = 5.0, save_checkpoint: bool = True, sweep_id: int | None = None):
+                 tags=(), every: float = 5.0, save_checkpoint: bool = True, sweep_id: int | None = None,
+                 model_key: str | None = None, run_id: int | None = None):
         self.store = store if store is not None else RunStore()
         self.trainer = trainer
         self.every = every
@@ -86,10 +87,13 @@ class RunRecorder:
         self.last_write = self.t0
         self.done = False
         corpus = trainer.corpus
-        self.run_id = self.store.create_run(
-            config=run_config(trainer), name=name, source=source, corpus_name=corpus.name,
-            corpus_fingerprint=corpus.fingerprint, vocab_size=trainer.vocab.size, tags=tags, sweep_id=sweep_id,
-        )
+        if run_id is None:
+            run_id = self.store.create_run(
+                config=run_config(trainer), name=name, source=source, corpus_name=corpus.name,
+                corpus_fingerprint=corpus.fingerprint, vocab_size=trainer.vocab.size, tags=tags, sweep_id=sweep_id,
+                model_key=model_key,
+            )
+        self.run_id = run_id  # given: a reopened model continues its run (metric rows are keyed by iteration)
         # A resumed checkpoint brings its past history: record it too, so the run's curve starts at step 1.
         self._written = 0
         self._val_written = 0
@@ -100,8 +104,9 @@ class RunRecorder:
         vals = self.trainer.val_history[self._val_written:]
         return rows, vals
 
-    def update(self, force: bool = False) -> bool:
-        """Write new metrics and the summary if `every` seconds have passed (or force). Returns True if written."""
+    def update(self, force: bool = False, **fields) -> bool:
+        """Write new metrics and the summary if `every` seconds have passed (or force), with any extra run
+        fields (e.g. status). Returns True if written."""
         now = time.perf_counter()
         if self.done or (not force and now - self.last_write < self.every):
             return False
@@ -110,7 +115,7 @@ class RunRecorder:
             self._written = self._val_written = 0
         rows, vals = self._pending(final=False)
         self.store.update_run(self.run_id, metrics=rows, val_metrics=vals, config=run_config(self.trainer),
-                              **trainer_summary(self.trainer, now - self.t0))
+                              **trainer_summary(self.trainer, now - self.t0), **fields)
         self._written, self._val_written = self._next, n_val
         self.last_write = now
         return True
@@ -133,6 +138,16 @@ class RunRecorder:
                               config=run_config(self.trainer), **fields)
         self.done = True
         return status
+
+    def save(self, status: str = "paused") -> bool:
+        """Metrics, a checkpoint and `status`, without finishing: a live model that pauses (or autosaves
+        while it trains, status "running") continues the same run later. False if no checkpoint was written."""
+        if self.done:
+            return False
+        checkpoint = self._write_checkpoint() if self.save_checkpoint else None
+        fields = {"status": status, "checkpoint": checkpoint} if checkpoint else {"status": status}
+        self.update(force=True, **fields)
+        return checkpoint is not None
 
     def fail(self, message: str, status: str = "failed") -> None:
         """Mark the run failed (an error) or killed (interrupted), keeping what was recorded."""
@@ -201,6 +216,10 @@ class SafeRecorder:
     def finish(self, status: str | None = None):
         if self.rec:
             self._call(lambda: self.rec.finish(status))
+
+    def save(self, status: str = "paused"):
+        if self.rec:
+            self._call(lambda: self.rec.save(status))
 
     def __enter__(self):
         return self

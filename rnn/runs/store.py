@@ -24,9 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "runs.sqlite"
-STATUSES = ("running", "finished", "diverged", "killed", "failed")
+# "paused": a live dashboard model that stopped training and saved a checkpoint it can reopen from.
+STATUSES = ("running", "paused", "finished", "diverged", "killed", "failed")
 # A live writer refreshes its heartbeat every few seconds while training; a paused dashboard session does
 # not, so the threshold is generous. It only decides for runs whose process cannot be checked (another
 # host, or no pid): on this host a live pid means the run is held, for example by a paused session.
@@ -70,7 +71,8 @@ CREATE TABLE IF NOT EXISTS runs (
     checkpoint TEXT,
     tags TEXT NOT NULL DEFAULT '[]',
     message TEXT NOT NULL DEFAULT '',
-    sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL
+    sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
+    model_key TEXT
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -88,7 +90,10 @@ CREATE TABLE IF NOT EXISTS val_metrics (
     PRIMARY KEY (run_id, iteration)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
+CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key);
 """
+# Upgrades from older schema versions, applied in order (version 2: live models find their runs by key).
+_MIGRATIONS = {1: "ALTER TABLE runs ADD COLUMN model_key TEXT; CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key)"}
 
 # Columns a caller may set with update_run / finish_run.
 _UPDATABLE = {
@@ -148,6 +153,7 @@ class RunRecord:
     tags: list[str] = field(default_factory=list)
     message: str = ""
     sweep_id: int | None = None
+    model_key: str | None = None  # the live model (capability id) this run belongs to, if any
     stored_status: str = ""
 
     def to_dict(self) -> dict:
@@ -231,10 +237,15 @@ class RunStore:
                 conn.execute("PRAGMA journal_mode = WAL").fetchone()
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("BEGIN IMMEDIATE")
-                for stmt in _SCHEMA.strip().split(";"):
-                    if stmt.strip():
-                        conn.execute(stmt)
-                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if has_meta else None
+                version = int(row[0]) if row is not None and row[0].isdigit() else None
+                while version in _MIGRATIONS:  # an older store: upgrade it in this transaction
+                    _run_script(conn, _MIGRATIONS[version])
+                    version += 1
+                    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+                    row = (str(version),)
+                _run_script(conn, _SCHEMA)
                 if row is None:
                     conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 elif row[0] != str(SCHEMA_VERSION):
@@ -253,17 +264,17 @@ class RunStore:
     def create_run(self, *, config: dict, name: str | None = None, source: str = "cli",
                    corpus_name: str | None = None, corpus_fingerprint: str | None = None,
                    vocab_size: int | None = None, tags=(), sweep_id: int | None = None,
-                   pid: int | None = None, host: str | None = None) -> int:
+                   pid: int | None = None, host: str | None = None, model_key: str | None = None) -> int:
         now = time.time()
 
         def insert(conn):
             cur = conn.execute(
                 "INSERT INTO runs (name, status, source, config, corpus_name, corpus_fingerprint, vocab_size,"
-                " created_at, heartbeat, pid, host, tags, sweep_id) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " ?, ?)",
+                " created_at, heartbeat, pid, host, tags, sweep_id, model_key)"
+                " VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ("", source, json.dumps(config, sort_keys=True), corpus_name, corpus_fingerprint, vocab_size, now,
                  now, os.getpid() if pid is None else pid, socket.gethostname() if host is None else host,
-                 json.dumps(_clean_tags(tags)), sweep_id),
+                 json.dumps(_clean_tags(tags)), sweep_id, model_key),
             )
             run_id = cur.lastrowid
             conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run-{run_id}", run_id))
@@ -363,6 +374,13 @@ class RunStore:
         now, host = time.time(), socket.gethostname()
         return [self._record(r, now, host) for r in rows]
 
+    def latest_run_of_model(self, model_key: str) -> RunRecord | None:
+        """The newest run of a live model (None if the key is unknown): the one its link reopens."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE model_key = ? ORDER BY id DESC LIMIT 1",
+                               (model_key,)).fetchone()
+        return None if row is None else self._record(row, time.time(), socket.gethostname())
+
     def get(self, run_id: int) -> RunRecord:
         with self._connect() as conn:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -450,6 +468,12 @@ class RunStore:
             finished = True  # the sweep process died without saying so
         return {"total": sweep["total"], "done": done, "running": len(runs) - done, "cancelled": sweep["cancelled"],
                 "finished": finished, "runs": runs}
+
+
+def _run_script(conn, script: str) -> None:
+    for stmt in script.strip().split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
 
 
 def _clean_tags(tags) -> list[str]:

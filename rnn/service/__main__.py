@@ -1,0 +1,7 @@
+"""A worker process for live models (started by rnn.service.worker.ProcessWorker, not by hand)."""
+
+import sys
+
+from .worker import main
+
+main(sys.argv[1:])

@@ -1,0 +1,79 @@
+"""The messages between the server (rnn.service.registry) and the workers hosting live models (host.py).
+
+Server -> worker: Open (start hosting a model), Command (change it), Close (save and stop hosting).
+Worker -> server: Snapshot (the model's light state and the history added since the last one), Reply (a
+command's outcome), State (the arrays the replica needs: parameters, hidden state, optimizer memory).
+All are plain dataclasses of numbers, strings, lists and NumPy arrays: they cross process boundaries
+by pickle between our own processes only (never from a user's file).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from ..train import TrainConfig
+
+
+def new_model_id() -> str:
+    """A capability: 128 random bits, URL-safe. Knowing it is what lets a page attach to a model."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass
+class Open:
+    model_id: str
+    generation: int
+    corpus: object = None  # a Corpus, with config: a fresh model
+    config: TrainConfig | None = None
+    checkpoint: bytes | None = None  # or a checkpoint to load
+    run_id: int | None = None  # the run to continue (a model reopened from the run store)
+    name: str = ""
+
+
+@dataclass
+class Command:
+    model_id: str
+    seq: int
+    name: str  # step, run, pause, change, record_sample, touch, state
+    args: dict = field(default_factory=dict)
+
+
+@dataclass
+class Close:
+    model_id: str
+
+
+@dataclass
+class Snapshot:
+    model_id: str
+    generation: int  # which trainer of the model (Reset, a new shape, corpus or checkpoint make a new one)
+    version: int  # counts the changes of this generation's state
+    running: bool
+    pending_steps: int
+    run_id: int | None
+    config: TrainConfig
+    counters: dict  # iteration, epoch, pointer, chars_trained, seconds, smooth_loss, first_loss, status, message
+    history_from: int  # index of the first history entry in `history`
+    history: dict[str, list]
+    val_history: list
+    samples_from: int
+    samples: list
+    health_history: list
+    sample: tuple[int, str] | None  # the latest sample from the carried state (drawn in the worker)
+    note: str = ""  # why the worker did something on its own (paused when unwatched, ...)
+
+
+@dataclass
+class Reply:
+    model_id: str
+    seq: int
+    error: str | None = None
+
+
+@dataclass
+class State:
+    model_id: str
+    generation: int
+    version: int
+    arrays: dict  # Trainer.export_state()

@@ -1,0 +1,245 @@
+"""The server's side of live models: which worker hosts each model, its replica, commands and their replies.
+
+One Registry per server process. A model is created from a corpus and a config, or reopened by its id from
+the run store (its last checkpoint) after a restart or when its worker died. The replica is an ordinary
+Trainer that never trains: `view()` brings it up to date from the worker's snapshots (and, with
+fresh=True, its arrays), so pages read it as they always read a Trainer.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..checkpoint import load_checkpoint
+from ..corpus import Corpus
+from ..runs.store import RunStore, RunStoreError
+from ..train import TrainConfig, Trainer
+from .protocol import Close, Command, Open, Reply, Snapshot, State, new_model_id
+from .worker import ProcessWorker
+
+TOUCH_EVERY = 5.0  # seconds between "a page is looking" messages per model (the worker pauses unwatched ones)
+REPLY_TIMEOUT = 10.0  # a command the worker has not answered by then is reported as still under way
+
+
+class UnknownModel(LookupError):
+    """No model has this id here or in the run store (a mistyped or deleted link)."""
+
+
+@dataclass
+class Live:
+    """What the server holds for one model."""
+
+    model_id: str
+    replica: Trainer
+    worker: object
+    generation: int = 1
+    snapshots: list = field(default_factory=list)  # received, not yet applied to the replica
+    state: State | None = None
+    running: bool = False
+    pending_steps: int = 0
+    run_id: int | None = None
+    sample: tuple[int, str] | None = None
+    note: str = ""
+    version: int = 0
+    last_touch: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    state_ready: threading.Condition = None
+
+    def __post_init__(self):
+        self.state_ready = threading.Condition(self.lock)
+
+
+class Registry:
+    def __init__(self, workers: int | None = None, store_home: str | None = None):
+        self.size = workers or int(os.environ.get("RNN_LAB_WORKERS") or os.cpu_count() or 1)
+        self.store_home = store_home
+        self._workers: list = []
+        self._models: dict[str, Live] = {}
+        self._replies: dict[int, list] = {}  # seq -> [threading.Event, error]
+        self._seq = itertools.count(1)
+        self._lock = threading.RLock()
+        atexit.register(self.shutdown)
+
+    # ------------------------------------------------------------------ models
+    def create(self, corpus: Corpus, config: TrainConfig, name: str = "") -> str:
+        """A new model (ValueError, and nothing created, if the config does not fit the corpus)."""
+        replica = Trainer(corpus, config)
+        model_id = new_model_id()
+        with self._lock:
+            live = Live(model_id, replica, self._least_loaded())
+            self._models[model_id] = live
+        live.worker.send(Open(model_id, live.generation, corpus=corpus, config=config, name=name))
+        return model_id
+
+    def replace(self, model_id: str, *, corpus: Corpus | None = None, config: TrainConfig | None = None,
+                checkpoint: bytes | None = None, name: str = "") -> Trainer:
+        """Give the model a new trainer (Reset, a new shape or corpus, an uploaded checkpoint): the old run is
+        complete and a new one starts. Raises ValueError (CheckpointError) and keeps the model if it does not fit."""
+        live = self._live(model_id)
+        if checkpoint is not None:
+            replica = load_checkpoint(checkpoint)
+        else:
+            old = live.replica
+            replica = Trainer(corpus or old.corpus, config or TrainConfig.from_dict(vars(old.config)))
+        with live.lock:
+            live.generation += 1
+            live.replica, live.snapshots, live.state = replica, [], None
+            live.running, live.pending_steps, live.sample, live.note, live.version = False, 0, None, "", 0
+            gen = live.generation
+        if checkpoint is not None:
+            live.worker.send(Open(model_id, gen, checkpoint=checkpoint, name=name))
+        else:
+            live.worker.send(Open(model_id, gen, corpus=replica.corpus, config=replica.config, name=name))
+        return replica
+
+    def attach(self, model_id: str) -> bool:
+        """True if the model is here or could be reopened from the run store; UnknownModel otherwise."""
+        self._live(model_id)
+        return True
+
+    def _live(self, model_id: str) -> Live:
+        with self._lock:
+            live = self._models.get(model_id)
+            if live is not None and live.worker.alive:
+                return live
+            return self._reopen(model_id)
+
+    def _reopen(self, model_id: str) -> Live:
+        """Load the model's last checkpoint from the run store into a worker (after a restart, or after its
+        worker died). Its run continues."""
+        try:
+            rec = RunStore(self.store_home).latest_run_of_model(model_id)
+        except RunStoreError:
+            rec = None
+        if rec is None or not rec.checkpoint or not os.path.isfile(rec.checkpoint):
+            self._models.pop(model_id, None)
+            raise UnknownModel(model_id)
+        with open(rec.checkpoint, "rb") as f:
+            data = f.read()
+        replica = load_checkpoint(data)
+        live = Live(model_id, replica, self._least_loaded(), run_id=rec.id,
+                    note=f"Reopened from its last checkpoint (iteration {replica.iteration:,}).")
+        self._models[model_id] = live
+        live.worker.send(Open(model_id, live.generation, checkpoint=data, run_id=rec.id, name=rec.name))
+        return live
+
+    # ------------------------------------------------------------------ commands
+    def command(self, model_id: str, name: str, wait: bool = True, timeout: float = REPLY_TIMEOUT, **args):
+        """Send a command (step n=, run, pause, change **settings, record_sample); with wait, return the worker's
+        error message (None: done) or "timeout"."""
+        live = self._live(model_id)
+        seq = next(self._seq)
+        waiter = [threading.Event(), None]
+        if wait:
+            self._replies[seq] = waiter
+        with live.lock:  # what the page shows next already reflects the command
+            if name == "run":
+                live.running = True
+            elif name == "pause":
+                live.running, live.pending_steps = False, 0
+        live.worker.send(Command(model_id, seq, name, args))
+        if not wait:
+            return None
+        try:
+            return waiter[1] if waiter[0].wait(timeout) else "timeout"
+        finally:
+            self._replies.pop(seq, None)
+
+    def view(self, model_id: str, fresh: bool = False, timeout: float = 5.0) -> Trainer:
+        """The model's replica, up to date with the latest snapshot (and with fresh, with the model's arrays:
+        parameters, hidden state, optimizer memory)."""
+        live = self._live(model_id)
+        now = time.monotonic()
+        if now - live.last_touch >= TOUCH_EVERY:
+            live.last_touch = now
+            self.command(model_id, "touch", wait=False)
+        if fresh:
+            with live.lock:
+                version = live.version
+                live.state = None
+            self.command(model_id, "state", wait=False)
+            with live.lock:
+                live.state_ready.wait_for(lambda: live.state is not None and live.state.version >= version, timeout)
+        with live.lock:
+            self._apply(live)
+            return live.replica
+
+    def status(self, model_id: str) -> Live:
+        """The server's record of the model: running, pending_steps, note, run_id, sample (read-only use)."""
+        return self._live(model_id)
+
+    def _apply(self, live: Live) -> None:
+        for snap in live.snapshots:
+            live.replica.merge_records(snap.history_from, snap.history, snap.val_history, snap.samples_from,
+                                       snap.samples, snap.health_history)
+            live.replica.load_state({"config": snap.config, "counters": snap.counters})
+        live.snapshots.clear()
+        if live.state is not None and live.state.generation == live.generation:
+            live.replica.load_state(live.state.arrays)
+            live.state = None
+
+    # ------------------------------------------------------------------ events from workers
+    def _on_event(self, event) -> None:
+        if isinstance(event, Reply):
+            waiter = self._replies.get(event.seq)
+            if waiter is not None:
+                waiter[1] = event.error
+                waiter[0].set()
+            return
+        live = self._models.get(event.model_id)
+        if live is None or event.generation != live.generation:
+            return  # an older trainer of the model: its news no longer matters
+        with live.lock:
+            if isinstance(event, Snapshot):
+                live.snapshots.append(event)
+                live.running, live.pending_steps = event.running, event.pending_steps
+                live.run_id, live.sample, live.version = event.run_id, event.sample, event.version
+                live.note = event.note or live.note
+            elif isinstance(event, State):
+                live.state = event
+                live.state_ready.notify_all()
+
+    def _on_death(self, worker) -> None:
+        """A worker died: its models' runs are killed at once (their last checkpoints stay), and the next look
+        at one of them reopens it from that checkpoint in a new worker."""
+        with self._lock:
+            if worker in self._workers:
+                self._workers.remove(worker)
+            lost = [live for live in self._models.values() if live.worker is worker]
+            for live in lost:
+                del self._models[live.model_id]
+        if getattr(self, "_stopping", False):
+            return
+        store = RunStore(self.store_home)
+        for live in lost:
+            if live.run_id is not None:
+                try:
+                    store.finish_run(live.run_id, "killed", message="its worker process stopped")
+                except RunStoreError:
+                    pass
+
+    # ------------------------------------------------------------------ workers
+    def _least_loaded(self):
+        """A live worker with the fewest models; a new one while the pool is not full."""
+        self._workers = [w for w in self._workers if w.alive]
+        load = {id(w): 0 for w in self._workers}
+        for live in self._models.values():
+            if id(live.worker) in load:
+                load[id(live.worker)] += 1
+        if len(self._workers) < self.size and all(load.values()) or not self._workers:
+            worker = ProcessWorker(len(self._workers), self._on_event, self._on_death, self.store_home)
+            self._workers.append(worker)
+            return worker
+        return min(self._workers, key=lambda w: load[id(w)])
+
+    def shutdown(self) -> None:
+        """Save every model and stop the workers (at server exit)."""
+        self._stopping = True
+        for worker in list(self._workers):
+            worker.stop()
+        self._workers.clear()
