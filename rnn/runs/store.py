@@ -93,7 +93,9 @@ CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
 CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key);
 """
 # Upgrades from older schema versions, applied in order (version 2: live models find their runs by key).
-_MIGRATIONS = {1: "ALTER TABLE runs ADD COLUMN model_key TEXT; CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key)"}
+_MIGRATIONS = {
+    1: "ALTER TABLE runs ADD COLUMN model_key TEXT; CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key)",
+}
 
 # Columns a caller may set with update_run / finish_run.
 _UPDATABLE = {
@@ -237,8 +239,10 @@ class RunStore:
                 conn.execute("PRAGMA journal_mode = WAL").fetchone()
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("BEGIN IMMEDIATE")
-                has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
-                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if has_meta else None
+                has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+                row = None
+                if has_meta.fetchone():
+                    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 version = int(row[0]) if row is not None and row[0].isdigit() else None
                 while version in _MIGRATIONS:  # an older store: upgrade it in this transaction
                     _run_script(conn, _MIGRATIONS[version])

@@ -19,7 +19,7 @@ from ..checkpoint import load_checkpoint
 from ..corpus import Corpus
 from ..runs.store import RunStore, RunStoreError
 from ..train import TrainConfig, Trainer
-from .protocol import Close, Command, Open, Reply, Snapshot, State, new_model_id
+from .protocol import Command, Open, Reply, Snapshot, State, new_model_id
 from .worker import ProcessWorker
 
 TOUCH_EVERY = 5.0  # seconds between "a page is looking" messages per model (the worker pauses unwatched ones)
