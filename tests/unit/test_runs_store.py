@@ -276,3 +276,22 @@ def test_long_runs_store_windows_not_every_step():
     t.iteration, t.chars_trained = n, n * 10
     part2, _ = history_rows(t, nxt1, final=True)
     assert part1 + part2 == rows
+
+
+def test_a_schema_1_store_is_upgraded_in_place(tmp_path):
+    # A store written before live models (schema 1, no model_key column) keeps its runs and gains the column.
+    db = tmp_path / "runs.sqlite"
+    conn = sqlite3.connect(db)
+    old_schema = store_mod._SCHEMA.replace(",\n    model_key TEXT", "").replace(
+        "CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key);", "")
+    conn.executescript(old_schema)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.execute("INSERT INTO runs (name, status, source, config, created_at, heartbeat) "
+                 "VALUES ('old', 'finished', 'cli', '{}', 1.0, 1.0)")
+    conn.commit()
+    conn.close()
+    store = RunStore(tmp_path)
+    assert [r.name for r in store.list_runs()] == ["old"]
+    run_id = store.create_run(config={}, model_key="abc")
+    assert store.latest_run_of_model("abc").id == run_id
+    assert store.latest_run_of_model("nope") is None
