@@ -55,9 +55,15 @@ class Live:
 
 
 class Registry:
-    def __init__(self, workers: int | None = None, store_home: str | None = None):
+    """Live models of one server. Workers: processes on this machine, or Ray actors (backend "ray", the
+    default when RAY_ADDRESS is set); as many as cores (RNN_LAB_WORKERS to change it), started on demand."""
+
+    def __init__(self, workers: int | None = None, store_home: str | None = None, backend: str | None = None):
         self.size = workers or int(os.environ.get("RNN_LAB_WORKERS") or os.cpu_count() or 1)
         self.store_home = store_home
+        self.backend = backend or ("ray" if os.environ.get("RAY_ADDRESS") else "process")
+        if self.backend not in ("process", "ray"):
+            raise ValueError(f"unknown backend {self.backend!r}; use 'process' or 'ray'")
         self._workers: list = []
         self._models: dict[str, Live] = {}
         self._replies: dict[int, list] = {}  # seq -> [threading.Event, error]
@@ -232,7 +238,11 @@ class Registry:
             if id(live.worker) in load:
                 load[id(live.worker)] += 1
         if len(self._workers) < self.size and all(load.values()) or not self._workers:
-            worker = ProcessWorker(len(self._workers), self._on_event, self._on_death, self.store_home)
+            if self.backend == "ray":
+                from .ray_worker import RayWorker as Worker
+            else:
+                Worker = ProcessWorker
+            worker = Worker(len(self._workers), self._on_event, self._on_death, self.store_home)
             self._workers.append(worker)
             return worker
         return min(self._workers, key=lambda w: load[id(w)])

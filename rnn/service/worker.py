@@ -29,18 +29,16 @@ def _exit(signum, frame):
     raise SystemExit(0)
 
 
-def _serve(conn, store_home: str | None) -> None:
-    """The worker process's main function."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    signal.signal(signal.SIGTERM, _exit)  # terminate() (the server exiting) saves like a closed pipe
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal: the server stops us
-    host = ModelHost(conn.send, store_home)
+def serve(poll, recv, send, store_home: str | None) -> None:
+    """The worker loop, over any channel: poll(timeout) -> bool, recv() -> message (None: stop), send(event).
+    Returns when the server says stop or goes away, after saving every model."""
+    host = ModelHost(send, store_home)
     last_tick = time.monotonic()
     try:
         while True:
             busy = any(m.busy for m in host.models.values())
-            while conn.poll(0 if busy else TICK_SECONDS):
-                msg = conn.recv()
+            while poll(0 if busy else TICK_SECONDS):
+                msg = recv()
                 if msg is None:  # the server's orderly stop
                     raise EOFError
                 host.handle(msg)
@@ -55,6 +53,13 @@ def _serve(conn, store_home: str | None) -> None:
                 host.handle(Close(model_id))
             except Exception:  # noqa: BLE001 - save what can be saved, then leave
                 pass
+
+
+def _serve_process(conn, store_home: str | None) -> None:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    signal.signal(signal.SIGTERM, _exit)  # terminate() (the server exiting) saves like a closed pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal: the server stops us
+    serve(conn.poll, conn.recv, conn.send, store_home)
 
 
 class ProcessWorker:
@@ -109,4 +114,4 @@ class ProcessWorker:
 
 def main(argv: list[str]) -> None:
     """`python -m rnn.service FD [STORE_HOME]`: serve the server at the other end of socket FD."""
-    _serve(Connection(int(argv[0])), argv[1] if len(argv) > 1 else None)
+    _serve_process(Connection(int(argv[0])), argv[1] if len(argv) > 1 else None)

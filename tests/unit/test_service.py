@@ -193,3 +193,31 @@ def test_a_dead_worker_marks_its_run_killed_and_the_model_reopens(registry, corp
     assert replica.iteration == 20
     assert registry.command(model_id, "step", n=5) is None
     assert registry.view(model_id).iteration == 25
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="ray is not installed (optional; pip install ray)")
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_actors_host_live_models_the_same_way(local_ray, corpus, tmp_path):
+    registry = Registry(workers=1, store_home=str(tmp_path), backend="ray")
+    try:
+        model_id = registry.create(corpus, CONFIG)
+        assert registry.command(model_id, "step", n=60, timeout=60) is None
+        replica = registry.view(model_id, fresh=True, timeout=30)
+        reference = Trainer(corpus, CONFIG)
+        reference.step(60)
+        assert replica.iteration == 60 and np.array_equal(replica.flat_params, reference.flat_params)
+        assert registry.command(model_id, "run") is None
+        assert registry.command(model_id, "pause") is None
+        assert registry.view(model_id, fresh=True).iteration >= 60
+    finally:
+        registry.shutdown()
+    run = RunStore(tmp_path).latest_run_of_model(model_id)
+    assert run.status == "paused" and run.checkpoint  # the actor saved the model when the server stopped
