@@ -25,11 +25,10 @@ source = c1.radio("Text", sources, key="hs_source")
 if source == "Your own text":
     default = corpus.text[:80]
     snippet = c2.text_area("Text to read", value=default, height=110, max_chars=MAX_LEN, key="hs_text")
-    missing = trainer.vocab.unknown(snippet)
-    if missing:
-        shown = ", ".join(repr(c) for c in missing[:5])
-        st.error(f"The model has never seen these characters: {shown}. Remove them or use text from the corpus.",
-                 icon=ICONS["error"])
+    try:
+        trainer.vocab.check_known(snippet, "This text")
+    except ValueError as exc:
+        st.error(str(exc), icon=ICONS["error"])
         st.stop()
     if not snippet:
         st.info("Type some text to see how the hidden units respond to it.")
