@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from rnn.model import forward
-from rnn.viz.training import activation_html, hidden_heatmap, unit_order
+from rnn.viz.chars import colored_text_html
+from rnn.viz.training import hidden_heatmap, unit_order
 from ui.state import get_trainer
 from ui.widgets import ICONS, page_setup
 
@@ -70,4 +71,4 @@ unit = u1.selectbox("Unit", [int(u) for u in order], key="hs_unit",
                     help="Units are listed in the heatmap's order; hover the heatmap to find a unit's number.")
 u2.markdown(f"**Unit {unit}** over the text: red where it is positive, blue where negative "
             f"(range {hs[:, unit].min():+.2f} … {hs[:, unit].max():+.2f}). Hover a character for its value.")
-st.html(activation_html(snippet, hs[:, unit]))
+st.html(colored_text_html(snippet, hs[:, unit]))

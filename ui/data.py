@@ -10,7 +10,7 @@ import streamlit as st
 
 from rnn.corpus import Corpus, CorpusError, decode_bytes, make_corpus, unusual_characters
 from rnn.train import TrainConfig
-from rnn.viz.training import char_labels
+from rnn.viz.chars import char_labels
 from ui.state import builtin_corpus, get_trainer, new_trainer, set_trainer
 
 LARGE_CORPUS = 1_000_000  # characters; above this one epoch takes a while
