@@ -79,12 +79,14 @@ def value_colour(value: float, vmin: float = -1.0, vmax: float = 1.0, diverging:
 def colored_text_html(text: str, values, vmin: float = -1.0, vmax: float = 1.0, diverging: bool = True,
                       mark: int | None = None, line_breaks: bool = True) -> str:
     """Inline HTML: each character on a background coloured by its value, its value on hover (escaped; safe
-    for unsafe_allow_html). A newline shows as ↵ and, with line_breaks, also breaks the line; `mark`
-    outlines one position (the character a context is centred on)."""
+    for unsafe_allow_html). A newline shows as ↵; with line_breaks it also breaks the line and long lines
+    wrap, without it the text stays on one line (a short context beside its label). `mark` outlines one
+    position (the character a context is centred on)."""
     values = np.asarray(values, np.float64)
     if len(values) != len(text):
         raise ValueError("need one value per character")
-    parts = ['<span style="font-family:monospace;white-space:pre-wrap;word-break:break-all;line-height:1.8">']
+    wrap = "white-space:pre-wrap;word-break:break-all" if line_breaks else "white-space:pre"
+    parts = [f'<span style="font-family:monospace;{wrap};line-height:1.8">']
     for i, c in enumerate(text):
         style = f"background:{value_colour(values[i], vmin, vmax, diverging)}"
         if i == mark:

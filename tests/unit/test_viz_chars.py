@@ -44,6 +44,7 @@ def test_colored_text_html_escapes_and_colours():
 def test_colored_text_html_options():
     one_line = colored_text_html("a\nb", [0.0, 0.0, 0.0], line_breaks=False)
     assert "↵" in one_line and "<br>" not in one_line
+    assert "white-space:pre;" in one_line and "pre-wrap" in colored_text_html("a", [0.0])  # one line: no wrap
     marked = colored_text_html("abc", [0.0, 1.0, 0.0], mark=1)
     assert marked.count("outline") == 1 and 'outline:2px solid black" title="+1.000">b<' in marked
     heat = colored_text_html("ab", [0.0, 4.0], vmin=0.0, vmax=4.0, diverging=False)
