@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rnn.corpus import BUILTINS, DEFAULT_BUILTIN, CorpusError
+from rnn.viz.chars import LEGEND
 from ui.data import (
     PENDING,
     corpus_from_builtin,
@@ -92,7 +93,7 @@ with left:
     st.markdown("**The start of the text**")
     text_block(corpus.text[:1200] + ("…" if len(corpus.text) > 1200 else ""), height=360)
 with right:
-    st.markdown("**Vocabulary** (␣ space, ↵ newline, ⇥ tab)")
+    st.markdown(f"**Vocabulary** ({LEGEND})")
     table = vocabulary_table(corpus.fingerprint, corpus.text)
     st.dataframe(
         table, hide_index=True, height=360, width="stretch",

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from rnn.model import forward
-from rnn.viz.training import activation_html, hidden_heatmap, unit_order
+from rnn.viz.chars import colored_text_html
+from rnn.viz.training import hidden_heatmap, unit_order
 from ui.state import get_trainer
 from ui.widgets import ICONS, page_setup
 
@@ -25,11 +26,10 @@ source = c1.radio("Text", sources, key="hs_source")
 if source == "Your own text":
     default = corpus.text[:80]
     snippet = c2.text_area("Text to read", value=default, height=110, max_chars=MAX_LEN, key="hs_text")
-    missing = trainer.vocab.unknown(snippet)
-    if missing:
-        shown = ", ".join(repr(c) for c in missing[:5])
-        st.error(f"The model has never seen these characters: {shown}. Remove them or use text from the corpus.",
-                 icon=ICONS["error"])
+    try:
+        trainer.vocab.check_known(snippet, "This text")
+    except ValueError as exc:
+        st.error(str(exc), icon=ICONS["error"])
         st.stop()
     if not snippet:
         st.info("Type some text to see how the hidden units respond to it.")
@@ -71,4 +71,4 @@ unit = u1.selectbox("Unit", [int(u) for u in order], key="hs_unit",
                     help="Units are listed in the heatmap's order; hover the heatmap to find a unit's number.")
 u2.markdown(f"**Unit {unit}** over the text: red where it is positive, blue where negative "
             f"(range {hs[:, unit].min():+.2f} … {hs[:, unit].max():+.2f}). Hover a character for its value.")
-st.html(activation_html(snippet, hs[:, unit]))
+st.html(colored_text_html(snippet, hs[:, unit]))

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from rnn.sample import next_char_probs, sample_many, warm_state
+from rnn.viz.chars import LEGEND
 from rnn.viz.training import next_char_figure
 from ui.state import get_trainer
 from ui.widgets import ICONS, fmt_int, page_setup, text_block
@@ -90,4 +91,4 @@ st.plotly_chart(next_char_figure(trainer.vocab.chars, probs, temperature, refere
 at_t = "" if temperature == 1 else f", {entropy_bits(probs):.2f} bits at T = {temperature:g}"
 outlines = "" if temperature == 1 else "; outlines: the model's own softmax (T = 1)"
 st.caption(f"Entropy of the next-character distribution: {entropy_bits(ref):.2f} bits at T = 1{at_t}. "
-           f"Bars: the 30 most likely characters (␣ space, ↵ newline){outlines}.")
+           f"Bars: the 30 most likely characters ({LEGEND}){outlines}.")

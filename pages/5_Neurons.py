@@ -5,7 +5,8 @@ import numpy as np
 import streamlit as st
 
 from rnn.insight.neurons import FEATURES, activations, rank_units, top_contexts
-from rnn.viz.insight import colored_text_html, neuron_text_figure, unit_ranking_figure
+from rnn.viz.chars import colored_text_html
+from rnn.viz.insight import neuron_text_figure, unit_ranking_figure
 from ui.insight import PLOT_CONFIG, analysis_ids, clean_text_input, dropped_warning, require_trained
 from ui.state import get_trainer
 from ui.widgets import page_setup
@@ -70,6 +71,6 @@ for col, highest, title in ((hi, True, "Most positive"), (lo, False, "Most negat
         st.markdown(f"*{title}*")
         for c in top_contexts(a, text, k=6, before=30, after=10, highest=highest):
             snippet = c["left"] + c["char"] + c["right"]
-            body = colored_text_html(snippet, c["context_values"], mark=len(c["left"]))
+            body = colored_text_html(snippet, c["context_values"], mark=len(c["left"]), line_breaks=False)
             st.markdown(f'<div style="margin-bottom:6px"><code>{c["activation"]:+.3f}</code> {body}</div>',
                         unsafe_allow_html=True)

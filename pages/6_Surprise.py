@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from rnn.insight.surprise import surprise
+from rnn.viz.chars import LEGEND, visible_char, visible_text
 from rnn.viz.insight import surprise_figure, surprise_histogram
 from ui.baselines import baselines_for
 from ui.insight import PLOT_CONFIG, analysis_ids, clean_text_input, dropped_warning, require_trained
@@ -46,17 +47,17 @@ st.plotly_chart(surprise_figure(s), key="surprise_chart", config=PLOT_CONFIG)
 
 left, right = st.columns([3, 2])
 with left:
-    st.markdown("**The most surprising characters**")
+    st.markdown(f"**The most surprising characters** ({LEGEND})")
     rows = []
     for i in np.argsort(-s.loss, kind="stable")[:10]:
         full = s.context + s.chars  # position i scores full[i + 1]
+        expected = zip(s.top_chars[i][:3], s.top_probs[i][:3], strict=True)
         rows.append({
-            "after": full[max(0, i - 20):i + 1].replace("\n", "↵"),
-            "came": s.chars[i].replace("\n", "↵"),
+            "after": visible_text(full[max(0, i - 20):i + 1]),
+            "came": visible_text(s.chars[i]),
             "p": f"{s.prob[i]:.2g}",
             "loss (nats)": round(float(s.loss[i]), 2),
-            "model expected": "  ".join(f"{c!r} {p:.2f}" for c, p in zip(s.top_chars[i][:3], s.top_probs[i][:3],
-                                                                              strict=True)),
+            "model expected": "  ".join(f"{visible_char(c)} {p:.2f}" for c, p in expected),
         })
     st.dataframe(rows, hide_index=True)  # a dataframe shows text as text: no escaping needed
 with right:

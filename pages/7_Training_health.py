@@ -23,10 +23,10 @@ require_trained(trainer, "this page")
 inputs, targets, h_prev, _ = next_chunk(trainer)
 now = health_snapshot(trainer.params, inputs, h_prev)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Spectral radius of Whh", f"{now['spectral_radius']:.3f}",
+c1.metric("Spectral radius of Whh", f"{now.spectral_radius:.3f}",
           help="Largest |eigenvalue| of the recurrent matrix. Above 1, the linearised recurrence can amplify "
                "signals (and gradients) step after step; well below 1 they fade.")
-c2.metric("Saturated units", f"{now['saturated_share']:.0%}",
+c2.metric("Saturated units", f"{now.saturated_share:.0%}",
           help="Share of hidden activations with |h| > 0.95 on the next training chunk. There tanh' < 0.1: "
                "almost no gradient flows through a saturated unit.")
 c3.metric("Gradient norm", f"{np.mean(trainer.history['grad_norm'][-100:]):.3g}" if trainer.iteration else "—",
@@ -53,7 +53,7 @@ stream = int(st.number_input("Stream", 0, B - 1, 0, help="Which of the parallel 
 flow = gradient_through_time(trainer.params, inputs[stream], targets[stream], h_prev[stream])
 chars = trainer.vocab.decode(inputs[stream])
 st.plotly_chart(gradient_flow_figure(flow, chars), key="gradient_flow_chart", config=PLOT_CONFIG)
-first, last = flow["from_last"][0], flow["from_last"][-1]
+first, last = flow.from_last[0], flow.from_last[-1]
 ratio = first / last if last > 0 else float("nan")
 T = len(chars)
 st.markdown(

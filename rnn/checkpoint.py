@@ -15,6 +15,8 @@ import zipfile
 import numpy as np
 
 from .corpus import Corpus, CorpusError, validate_text
+from .history import as_arrays, as_lists
+from .insight.health import HealthRecord
 from .model import PARAM_NAMES, param_shapes
 from .train import DTYPES, HISTORY_KEYS, TrainConfig, Trainer
 from .vocab import Vocab
@@ -62,7 +64,7 @@ def save_checkpoint(trainer: Trainer, file) -> None:
         "rng": trainer.rng.bit_generator.state,
         "val_history": trainer.val_history,
         "samples": trainer.samples,
-        "health_history": trainer.health_history,
+        "health_history": [r.to_dict() for r in trainer.health_history],
         "optimizer": trainer.optimizer.name,
     }
     arrays = {
@@ -72,9 +74,7 @@ def save_checkpoint(trainer: Trainer, file) -> None:
     }
     arrays.update({f"param/{k}": v for k, v in trainer.params.items()})
     arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state_dict().items()})
-    for k in HISTORY_KEYS:
-        dtype = bool if k == "clipped" else np.float64
-        arrays[f"hist/{k}"] = np.asarray(trainer.history[k], dtype=dtype)
+    arrays.update({f"hist/{k}": a for k, a in as_arrays(trainer.history).items()})
     if isinstance(file, (str, os.PathLike)):  # np.savez would append ".npz" to any other file name
         with open(file, "wb") as f:
             np.savez_compressed(f, **arrays)
@@ -192,12 +192,9 @@ def _build_trainer(data) -> Trainer:
     health = meta.get("health_history", [])  # absent in checkpoints made before it existed
     if not isinstance(health, list) or not all(isinstance(d, dict) for d in health):
         raise CheckpointError("the stored training-health history is malformed")
-    trainer.health_history = [{str(k): int(v) if k == "iteration" else float(v) for k, v in d.items()} for d in health]
-    n = None
-    for k in HISTORY_KEYS:
-        a = _require(data, f"hist/{k}")
-        if a.ndim != 1 or (n is not None and len(a) != n):
-            raise CheckpointError("the stored histories have inconsistent lengths")
-        n = len(a)
-        trainer.history[k] = [bool(x) for x in a] if k == "clipped" else [float(x) for x in a]
+    trainer.health_history = [HealthRecord.from_dict(d) for d in health]
+    hist = {k: _require(data, f"hist/{k}") for k in HISTORY_KEYS}
+    if any(a.ndim != 1 for a in hist.values()) or len({len(a) for a in hist.values()}) != 1:
+        raise CheckpointError("the stored histories have inconsistent lengths")
+    trainer.history = as_lists(hist)
     return trainer

@@ -32,16 +32,6 @@ def _check_length_and_top_k(length: int, top_k: int | None) -> None:
         raise ValueError("top_k must be >= 1 (or None for no limit)")
 
 
-def check_prime(vocab: Vocab, prime: str) -> None:
-    missing = vocab.unknown(prime)
-    if missing:
-        shown = ", ".join(repr(c) for c in missing[:5])
-        raise ValueError(
-            f"the prime text has characters the model has never seen: {shown}. "
-            "Remove them or train on a corpus that contains them."
-        )
-
-
 def keep_top_k(logits: np.ndarray, k: int) -> np.ndarray:
     """Logits (..., V) with all but the k largest set to -inf. Exactly k survive: ties go to the lower
     index, as argmax breaks them, so top_k=1 is greedy."""
@@ -72,7 +62,7 @@ def warm_state(params, vocab: Vocab, prime: str, h=None):
     H = params["Whh"].shape[0]
     h = np.zeros(H, params["Whh"].dtype) if h is None else np.asarray(h, params["Whh"].dtype)
     if prime:
-        check_prime(vocab, prime)
+        vocab.check_known(prime, "the prime text")
         out = forward(params, vocab.encode(prime)[None, :], h[None, :])
         h = out.h_last[0]
     logits = params["Why"] @ h + params["by"]

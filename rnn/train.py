@@ -85,6 +85,14 @@ class TrainConfig:
 HISTORY_KEYS = ("loss", "smooth_loss", "grad_norm", "clipped", "seconds")
 
 
+def is_divergent(loss_per_char: float, grad_norm: float, first_loss: float | None, factor: float) -> bool:
+    """The divergence rule: the loss or the gradient norm is not finite, or the loss has grown past
+    `factor` times the first loss (first_loss None: not anchored yet, so only finiteness counts)."""
+    if not (math.isfinite(loss_per_char) and math.isfinite(grad_norm)):
+        return True
+    return first_loss is not None and loss_per_char > factor * first_loss
+
+
 class Trainer:
     def __init__(self, corpus: Corpus, config: TrainConfig | None = None):
         self.corpus = corpus
@@ -252,18 +260,13 @@ class Trainer:
     def _record_health(self, inputs, h_prev):
         """Spectral radius of Whh and saturated-unit share (re-reading this step's chunk with the updated
         weights: one extra forward pass every health_every steps), with the recent grad norm and clip rate."""
-        from .insight.health import health_snapshot
+        from .insight.health import HealthRecord, health_snapshot
 
         snap = health_snapshot(self.params, inputs, h_prev)
         window = self.health_interval
-        norms = self.history["grad_norm"][-window:]
-        self.health_history.append({
-            "iteration": self.iteration,
-            "spectral_radius": snap["spectral_radius"],
-            "saturated_share": snap["saturated_share"],
-            "grad_norm": float(np.mean(norms)),
-            "clip_rate": self.clip_rate(window),
-        })
+        self.health_history.append(HealthRecord(
+            iteration=self.iteration, spectral_radius=snap.spectral_radius, saturated_share=snap.saturated_share,
+            grad_norm=float(np.mean(self.history["grad_norm"][-window:])), clip_rate=self.clip_rate(window)))
 
     def resume(self):
         """Clear a divergence stop so training can continue (for example after lowering the LR)."""

@@ -43,6 +43,15 @@ class Vocab:
         """Characters of `text` not in the vocabulary, in order of first appearance."""
         return list(dict.fromkeys(c for c in text if c not in self._index))
 
+    def check_known(self, text: str, what: str = "the text") -> None:
+        """Raise ValueError naming the characters of `text` the model has never seen (they have no input
+        column): the one wording every caller shows, e.g. what="the prime text"."""
+        missing = self.unknown(text)
+        if missing:
+            shown = ", ".join(repr(c) for c in missing[:5])
+            raise ValueError(f"{what} has characters the model has never seen: {shown}. "
+                             "Remove them or train on a corpus that contains them.")
+
     def encode(self, text: str) -> np.ndarray:
         """Text -> int32 array of indices. Raises KeyError naming the first unknown character.
 

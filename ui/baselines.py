@@ -60,16 +60,15 @@ def compute_baselines(train_text: str, val_text: str, chars) -> dict[int, float]
     return {int(k): float(v) for k, v in json.loads(proc.stdout).items()}
 
 
-def baselines_for(corpus: Corpus, start: bool = True) -> dict[int, float] | None:
-    """{n: nats/char} once computed; None while computing, without a validation split, or on failure."""
+def baselines_for(corpus: Corpus) -> dict[int, float] | None:
+    """{n: nats/char} once computed (the first call starts the computation); None while computing, without
+    a validation split, or on failure."""
     if corpus.val is None:
         return None
     key = corpus.fingerprint
     with _lock:
         fut = _futures.get(key)
         if fut is None:
-            if not start:
-                return None
             if len(_futures) >= MAX_ENTRIES:  # forget the oldest finished entry
                 for k, f in list(_futures.items()):
                     if f.done():
@@ -81,13 +80,3 @@ def baselines_for(corpus: Corpus, start: bool = True) -> dict[int, float] | None
     if not fut.done() or fut.exception() is not None:
         return None
     return fut.result()
-
-
-def wait_for(corpus: Corpus, timeout: float = 120.0) -> dict[int, float] | None:
-    """Block until the baselines are ready (for scripts and tests)."""
-    baselines_for(corpus)
-    fut = _futures.get(corpus.fingerprint)
-    if fut is None:
-        return None
-    fut.result(timeout=timeout)
-    return baselines_for(corpus)

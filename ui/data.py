@@ -8,9 +8,9 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
-from rnn.corpus import Corpus, CorpusError, decode_bytes, make_corpus, unusual_characters
+from rnn.corpus import Corpus, decode_bytes, make_corpus, unusual_characters
 from rnn.train import TrainConfig
-from rnn.viz.training import char_labels
+from rnn.viz.chars import char_labels
 from ui.state import builtin_corpus, get_trainer, new_trainer, set_trainer
 
 LARGE_CORPUS = 1_000_000  # characters; above this one epoch takes a while
@@ -90,6 +90,3 @@ def corpus_warnings(corpus: Corpus) -> list[str]:
                    "clean the text if they are not meant to be there.")
     return out
 
-
-__all__ = ["CorpusError", "corpus_from_text", "corpus_from_upload", "corpus_from_builtin", "use_corpus",
-           "request_corpus", "vocabulary_table", "corpus_warnings", "PENDING"]

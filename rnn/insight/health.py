@@ -11,11 +11,53 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields
+
 import numpy as np
 
 from ..model import forward
 
 SATURATION = 0.95
+
+
+@dataclass(frozen=True)
+class HealthSnapshot:
+    spectral_radius: float  # of Whh
+    saturated_share: float  # of the hidden activations over one chunk
+
+
+@dataclass(frozen=True)
+class HealthRecord:
+    """One entry of Trainer.health_history: the vital signs at `iteration`, with the mean gradient norm
+    and the clip rate over the steps since the previous record. Checkpoints keep it as a JSON object."""
+
+    iteration: int
+    spectral_radius: float
+    saturated_share: float
+    grad_norm: float
+    clip_rate: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> HealthRecord:
+        """The checkpoint form back. Keys this version does not know are ignored (as TrainConfig.from_dict
+        does); a missing key raises KeyError, a non-number ValueError or TypeError."""
+        if not isinstance(d, dict):
+            raise TypeError("a training-health record must be a JSON object")
+        values = {f.name: d[f.name] for f in fields(cls)}
+        return cls(**{k: int(v) if k == "iteration" else float(v) for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class GradientFlow:
+    """Norms of the gradient reaching each hidden state h_t of one chunk during BPTT (index = time step)."""
+
+    total: np.ndarray  # ||dL/dh_t|| for the whole chunk loss (what BPTT actually uses at step t)
+    from_last: np.ndarray  # ||dL_{T-1}/dh_t||, the last step's loss alone flowing back T-1-t steps
+    local: np.ndarray  # ||dL_t/dh_t||, the part arriving from step t's own output (for comparison)
+    saturated: np.ndarray  # share of units of h_t with |h| > SATURATION
 
 
 def spectral_radius(Whh: np.ndarray) -> float:
@@ -27,21 +69,16 @@ def saturated_share(hs: np.ndarray, threshold: float = SATURATION) -> float:
     return float(np.mean(np.abs(hs) > threshold)) if hs.size else 0.0
 
 
-def health_snapshot(params, inputs, h_prev) -> dict:
+def health_snapshot(params, inputs, h_prev) -> HealthSnapshot:
     """Spectral radius of Whh and saturated share over one chunk (B, T) read from h_prev (B, H)."""
     hs = forward(params, inputs, h_prev).hs
-    return {"spectral_radius": spectral_radius(params["Whh"]), "saturated_share": saturated_share(hs)}
+    return HealthSnapshot(spectral_radius(params["Whh"]), saturated_share(hs))
 
 
-def gradient_through_time(params, inputs, targets, h_prev) -> dict:
-    """Norms of the gradient reaching each hidden state h_t of one chunk during BPTT.
+def gradient_through_time(params, inputs, targets, h_prev) -> GradientFlow:
+    """How the gradient reaches every earlier step of one chunk during BPTT, in float64.
 
     inputs, targets: (T,) ids of one stream; h_prev: (H,) or None.
-    Returns arrays of length T (index = time step):
-      total:      ||dL/dh_t|| for the whole chunk loss (what BPTT actually uses at step t);
-      from_last:  ||dL_{T-1}/dh_t||, the last step's loss alone flowing back k = T-1-t steps;
-      local:      ||dL_t/dh_t||, the part arriving from step t's own output (for comparison);
-      saturated:  share of units of h_t with |h| > 0.95.
     """
     inputs = np.asarray(inputs).reshape(-1)
     targets = np.asarray(targets).reshape(-1)
@@ -66,9 +103,5 @@ def gradient_through_time(params, inputs, targets, h_prev) -> dict:
         from_last[t] = np.linalg.norm(dlast)
         dnext = (dh * dtanh[t]) @ p["Whh"]  # on to h_{t-1}: through tanh, then Whh
         dlast = (dlast * dtanh[t]) @ p["Whh"]
-    return {
-        "total": total,
-        "from_last": from_last,
-        "local": np.linalg.norm(dh_local, axis=1),
-        "saturated": np.mean(np.abs(hs) > SATURATION, axis=1),
-    }
+    return GradientFlow(total=total, from_last=from_last, local=np.linalg.norm(dh_local, axis=1),
+                        saturated=np.mean(np.abs(hs) > SATURATION, axis=1))

@@ -30,10 +30,7 @@ class Surprise:
 
 def surprise(params, vocab: Vocab, text: str, h0=None, top_k: int = 5, chunk: int = 2000) -> Surprise:
     """Per-character loss over `text` from state h0 (the trainer's carried state is a good default)."""
-    missing = vocab.unknown(text)
-    if missing:
-        shown = ", ".join(repr(c) for c in missing[:5])
-        raise ValueError(f"the text has characters the model has never seen: {shown}")
+    vocab.check_known(text)
     if len(text) < 2:
         raise ValueError("need at least two characters: the first is context for the second")
     ids = vocab.encode(text)

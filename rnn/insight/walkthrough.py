@@ -9,12 +9,82 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..model import PARAM_NAMES, forward, loss_and_grads
 from ..optim import EPS, clip_grads
-from .health import SATURATION
+from ..train import is_divergent
+from .health import SATURATION, gradient_through_time
+
+
+@dataclass(frozen=True)
+class TimeStep:
+    """One time step of the walked-through stream."""
+
+    t: int
+    input: str
+    target: str
+    p_target: float  # probability the model gives the target
+    loss: float  # -ln p_target, nats
+    top_char: str  # the model's most likely next character
+    top_p: float
+    h_norm: float  # ||h_t||
+    saturated: float  # share of units of h_t with |h| > SATURATION
+    grad_h: float  # ||dL/dh_t||, the gradient reaching step t in BPTT
+
+
+@dataclass(frozen=True)
+class ParamStep:
+    """What the step does to one parameter. The mem/step-size figures exist for Adagrad only (None otherwise)."""
+
+    name: str
+    shape: str  # e.g. "100x65"
+    grad_norm: float  # before clipping
+    grad_max: float  # largest |element| before clipping
+    clipped_share: float  # share of elements beyond the clip value
+    grad_norm_after_clip: float
+    param_norm: float
+    update_norm: float
+    update_ratio: float  # ||update|| / ||param||
+    mem_before_mean: float | None = None
+    mem_after_mean: float | None = None
+    step_size_mean: float | None = None  # mean effective learning rate lr / sqrt(mem + eps)
+
+
+@dataclass(frozen=True)
+class StepTotals:
+    iteration: int  # the iteration this step will be
+    loss_sum: float
+    loss_per_char: float
+    grad_norm: float  # global, before clipping
+    clipped: bool
+    clip: float
+    lr: float
+    optimizer: str
+    batch_size: int
+    seq_length: int
+    wrapped: bool  # the chunk restarts the text (h_prev is zero)
+    stream: int
+    would_diverge: bool  # the Trainer's divergence guard refuses such a step; the parameters stay
+
+
+@dataclass
+class Walkthrough:
+    """Everything one training step computes, for a teacher to walk through. The arrays are copies."""
+
+    steps: list[TimeStep]  # of the chosen stream
+    params: list[ParamStep]  # in PARAM_NAMES order
+    totals: StepTotals
+    h_prev: np.ndarray  # (H,) the state carried into the chosen stream
+    hs: np.ndarray  # (T, H) its hidden states
+    grads_raw: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]  # clipped
+    params_before: dict[str, np.ndarray]
+    params_after: dict[str, np.ndarray]
+    opt_state_before: dict[str, dict[str, np.ndarray]]  # optimizer slot -> named views
+    opt_state_after: dict[str, dict[str, np.ndarray]]
 
 
 def next_chunk(trainer):
@@ -35,19 +105,8 @@ def _norm(a) -> float:
     return float(np.sqrt(np.vdot(a, a)))
 
 
-def walkthrough(trainer, stream: int = 0) -> dict:
-    """Everything one training step computes, for a teacher to walk through.
-
-    Returns a dict with
-      steps: per time step of `stream` (list of dicts): t, input, target, p_target, loss, top_char, top_p,
-             h_norm, saturated, grad_h (||dL/dh_t||, the gradient reaching step t in BPTT);
-      params: per parameter (list of dicts): name, shape, grad_norm, grad_max, clipped_share, grad_norm_after_clip,
-              update_norm, param_norm, update_ratio, plus optimizer-memory figures (adagrad: mem_before_mean,
-              mem_after_mean, step_size_mean = mean lr / sqrt(mem + eps));
-      totals: loss_sum, loss_per_char, grad_norm, clipped (bool), clip, lr, optimizer, batch_size, seq_length,
-              wrapped (the chunk restarts the text), iteration (the iteration this step will be);
-      arrays: h_prev, hs, grads (clipped), grads_raw, params_after (copies) for the figures and tests.
-    """
+def walkthrough(trainer, stream: int = 0) -> Walkthrough:
+    """The step `trainer.step(1)` would take next, for stream `stream` of the batch."""
     cfg = trainer.config
     inputs, targets, h_prev, wrapped = next_chunk(trainer)
     B, T = inputs.shape
@@ -69,7 +128,7 @@ def walkthrough(trainer, stream: int = 0) -> dict:
     norm, clipped = clip_grads({"all": flat_grads}, cfg.clip)
 
     # Gradient reaching each h_t of the chosen stream (the whole batch's loss; streams are independent).
-    grad_h = _grad_through_time(params, hs[stream], probs[stream], targets[stream])
+    grad_h = gradient_through_time(params, inputs[stream], targets[stream], h_prev[stream]).total
 
     # The optimizer update, on a deep copy of the optimizer and of the flat parameters.
     opt = copy.deepcopy(trainer.optimizer)
@@ -82,87 +141,59 @@ def walkthrough(trainer, stream: int = 0) -> dict:
 
     chars = trainer.vocab.chars
     top_ix = probs[stream].argmax(axis=1)
-    steps = []
-    for t in range(T):
-        steps.append({
-            "t": t,
-            "input": chars[inputs[stream, t]],
-            "target": chars[targets[stream, t]],
-            "p_target": float(p_target[t]),
-            "loss": float(-math.log(max(p_target[t], 1e-300))),
-            "top_char": chars[top_ix[t]],
-            "top_p": float(probs[stream, t, top_ix[t]]),
-            "h_norm": _norm(hs[stream, t]),
-            "saturated": float(np.mean(np.abs(hs[stream, t]) > SATURATION)),
-            "grad_h": float(grad_h[t]),
-        })
+    steps = [TimeStep(
+        t=t,
+        input=chars[inputs[stream, t]],
+        target=chars[targets[stream, t]],
+        p_target=float(p_target[t]),
+        loss=float(-math.log(max(p_target[t], 1e-300))),
+        top_char=chars[top_ix[t]],
+        top_p=float(probs[stream, t, top_ix[t]]),
+        h_norm=_norm(hs[stream, t]),
+        saturated=float(np.mean(np.abs(hs[stream, t]) > SATURATION)),
+        grad_h=float(grad_h[t]),
+    ) for t in range(T)]
 
     table = []
     clip = cfg.clip
     for k in PARAM_NAMES:
         g_raw, g, upd = grads_raw[k], grads[k], params_after[k] - params[k]
-        row = {
-            "name": k,
-            "shape": "x".join(str(s) for s in g.shape),
-            "grad_norm": _norm(g_raw),
-            "grad_max": float(np.abs(g_raw).max()),
-            "clipped_share": float(np.mean(np.abs(g_raw) > clip)) if clip > 0 else 0.0,
-            "grad_norm_after_clip": _norm(g),
-            "param_norm": _norm(params[k]),
-            "update_norm": _norm(upd),
-            "update_ratio": _norm(upd) / max(_norm(params[k]), 1e-12),
-        }
+        memory = {}
         if opt.name == "adagrad":
             mem0, mem1 = state_before_named["mem/all"][k], state_after_named["mem/all"][k]
-            row["mem_before_mean"] = float(mem0.mean())
-            row["mem_after_mean"] = float(mem1.mean())
-            # the effective per-element learning rate lr / sqrt(mem + eps), averaged
-            row["step_size_mean"] = float(np.mean(opt.lr / np.sqrt(mem1 + EPS)))
-        table.append(row)
+            memory = {"mem_before_mean": float(mem0.mean()), "mem_after_mean": float(mem1.mean()),
+                      "step_size_mean": float(np.mean(opt.lr / np.sqrt(mem1 + EPS)))}
+        table.append(ParamStep(
+            name=k,
+            shape="x".join(str(s) for s in g.shape),
+            grad_norm=_norm(g_raw),
+            grad_max=float(np.abs(g_raw).max()),
+            clipped_share=float(np.mean(np.abs(g_raw) > clip)) if clip > 0 else 0.0,
+            grad_norm_after_clip=_norm(g),
+            param_norm=_norm(params[k]),
+            update_norm=_norm(upd),
+            update_ratio=_norm(upd) / max(_norm(params[k]), 1e-12),
+            **memory,
+        ))
 
-    return {
-        "steps": steps,
-        "params": table,
-        "totals": {
-            "iteration": trainer.iteration + 1,
-            "loss_sum": float(loss_sum),
-            "loss_per_char": float(loss_sum / inputs.size),
-            "grad_norm": float(norm),
-            "clipped": bool(clipped),
-            "clip": float(clip),
-            "lr": float(opt.lr),
-            "optimizer": opt.name,
-            "batch_size": int(B),
-            "seq_length": int(T),
-            "wrapped": bool(wrapped),
-            "stream": int(stream),
-            # the Trainer's divergence guard: such a step is refused and the parameters stay as they are
-            "would_diverge": bool(not math.isfinite(loss_sum) or not math.isfinite(norm) or (
-                loss_sum / inputs.size > cfg.divergence_factor * (trainer.first_loss or loss_sum / inputs.size))),
-        },
-        "arrays": {
-            "h_prev": h_prev[stream].copy(),
-            "hs": hs[stream].copy(),
-            "grads_raw": grads_raw,
-            "grads": {k: v.copy() for k, v in grads.items()},
-            "params_before": params,
-            "params_after": params_after,
-            "opt_state_before": state_before_named,
-            "opt_state_after": state_after_named,
-        },
-    }
-
-
-def _grad_through_time(params, hs, probs, targets) -> np.ndarray:
-    """||dL/dh_t|| for one stream: the gradient from step t's output plus everything flowing back from later."""
-    T, H = hs.shape
-    dy = probs.astype(np.float64)
-    dy[np.arange(T), targets] -= 1
-    dh_out = dy @ params["Why"]
-    dnext = np.zeros(H)
-    out = np.empty(T)
-    for t in reversed(range(T)):
-        dh = dh_out[t] + dnext
-        out[t] = _norm(dh)
-        dnext = (dh * (1 - hs[t] * hs[t])) @ params["Whh"]
-    return out
+    per_char = float(loss_sum / inputs.size)
+    totals = StepTotals(
+        iteration=trainer.iteration + 1,
+        loss_sum=float(loss_sum),
+        loss_per_char=per_char,
+        grad_norm=float(norm),
+        clipped=bool(clipped),
+        clip=float(clip),
+        lr=float(opt.lr),
+        optimizer=opt.name,
+        batch_size=int(B),
+        seq_length=int(T),
+        wrapped=bool(wrapped),
+        stream=int(stream),
+        would_diverge=is_divergent(per_char, float(norm), trainer.first_loss, cfg.divergence_factor),
+    )
+    return Walkthrough(
+        steps=steps, params=table, totals=totals, h_prev=h_prev[stream].copy(), hs=hs[stream].copy(),
+        grads_raw=grads_raw, grads={k: v.copy() for k, v in grads.items()}, params_before=params,
+        params_after=params_after, opt_state_before=state_before_named, opt_state_after=state_after_named,
+    )

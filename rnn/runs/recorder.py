@@ -76,6 +76,17 @@ def run_config(trainer) -> dict:
 
 
 class RunRecorder:
+    """Records one Trainer as one run of the store, from creation to its final status.
+
+    Creating it creates the run row (status "running") and writes the history the trainer already has (a
+    resumed checkpoint's past), so the run's curve starts at step 1. `update()` then writes what is new at
+    most every `every` seconds: the trainer can step thousands of times a second, and the store is SQLite on
+    disk. Each write adds only the metric rows not yet written (strided by stride_at, so a long run stays
+    small) and refreshes the summary, in one transaction. `finish()` records the final status ("finished" or
+    "diverged") with a checkpoint, `fail()` a "failed" or "killed" one; used as a context manager, it picks
+    between them by how the block ended. The trainer itself is only read, never changed.
+    """
+
     def __init__(self, trainer, store: RunStore | None = None, *, name: str | None = None, source: str = "cli",
                  tags=(), every: float = 5.0, save_checkpoint: bool = True, sweep_id: int | None = None,
                  model_key: str | None = None, run_id: int | None = None):

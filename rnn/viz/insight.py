@@ -1,36 +1,25 @@
 """Figures for the insight tools (neurons, surprise, training health, gradient check, BPTT walkthrough).
 
-Plotly figures plus a few small HTML builders for coloured text. Every character of user text is passed
-through html.escape before it reaches a figure or an HTML string, so a corpus holding `<script>` or
-`onerror=` is shown as text. No Streamlit here: usable from a notebook.
+Plotly figures plus the copied-text highlight. Every character of user text goes through chars.py (or
+html.escape) before it reaches a figure or an HTML string, so a corpus holding `<script>` or `onerror=`
+is shown as text. No Streamlit here: usable from a notebook.
 """
 
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-VISIBLE = {"\n": "↵", "\t": "→", " ": "\u00a0"}  # what a newline, tab and space look like in a cell
+from ..insight.health import GradientFlow, HealthRecord
+from ..insight.walkthrough import Walkthrough
+from .chars import char_name, label_char, text_char
+from .training import MAX_POINTS, downsample
+
 DIVERGING = "RdBu_r"  # activation: blue = negative, red = positive
 HEAT = "YlOrRd"  # surprise: pale = expected, red = surprising
-
-
-def show_char(c: str) -> str:
-    """One character as safe display text: whitespace made visible, HTML special characters escaped.
-
-    Quotes stay as they are: this is element text, never an attribute value, and Plotly would show &quot;
-    literally (it decodes only a few named entities)."""
-    return html.escape(VISIBLE.get(c, c), quote=False)
-
-
-def _label(c: str) -> str:
-    """A character for hover text: quoted, with newline/tab spelled out."""
-    names = {"\n": "newline", "\t": "tab", " ": "space"}
-    return names[c] if c in names else "'" + html.escape(c, quote=False) + "'"
 
 
 def grid_layout(text: str, width: int = 80) -> list[tuple[int, int]]:
@@ -60,8 +49,8 @@ def char_grid(text: str, values, hover: list[str] | None = None, *, zmin=None, z
     tips = [[""] * width for _ in range(rows)]
     for i, (c, (r, col)) in enumerate(zip(text, pos, strict=True)):
         z[r, col] = values[i]
-        cells[r][col] = show_char(c)
-        tips[r][col] = hover[i] if hover is not None else f"{_label(c)}: {values[i]:.3f}"
+        cells[r][col] = text_char(c)
+        tips[r][col] = hover[i] if hover is not None else f"{char_name(c)}: {values[i]:.3f}"
     fig = go.Figure(go.Heatmap(
         z=z.astype(np.float32), text=cells, texttemplate="%{text}", hovertext=tips, hoverinfo="text",
         colorscale=colorscale, zmin=zmin, zmax=zmax, xgap=1, ygap=1, hoverongaps=False,
@@ -76,33 +65,6 @@ def char_grid(text: str, values, hover: list[str] | None = None, *, zmin=None, z
     fig.update_xaxes(visible=False, range=[-0.5, width - 0.5])
     fig.update_yaxes(visible=False, autorange="reversed")
     return fig
-
-
-def _rgb(value: float, vmin: float, vmax: float, diverging: bool) -> str:
-    """Background colour for coloured-text HTML: white at 0 (or vmin), red/blue at the ends."""
-    if not math.isfinite(value):
-        return "rgba(0,0,0,0)"
-    if diverging:
-        m = max(abs(vmin), abs(vmax), 1e-12)
-        a = max(-1.0, min(1.0, value / m))
-        return f"rgba(214,39,40,{a:.2f})" if a >= 0 else f"rgba(31,119,180,{-a:.2f})"
-    a = max(0.0, min(1.0, (value - vmin) / max(vmax - vmin, 1e-12)))
-    return f"rgba(214,39,40,{a:.2f})"
-
-
-def colored_text_html(text: str, values, vmin: float = -1.0, vmax: float = 1.0, diverging: bool = True,
-                      mark: int | None = None) -> str:
-    """Inline HTML: each character on a background coloured by its value (escaped; safe for
-    unsafe_allow_html). `mark` underlines one position (the character a context is centred on)."""
-    values = np.asarray(values, np.float64)
-    parts = ['<span style="font-family:monospace;white-space:pre-wrap;line-height:1.6">']
-    for i, c in enumerate(text):
-        style = f"background:{_rgb(values[i], vmin, vmax, diverging)}"
-        if i == mark:
-            style += ";outline:2px solid black"
-        parts.append(f'<span style="{style}" title="{values[i]:.3f}">{show_char(c)}</span>')
-    parts.append("</span>")
-    return "".join(parts)
 
 
 def copied_html(sample: str, copied) -> str:
@@ -155,9 +117,9 @@ def surprise_hover(s) -> list[str]:
     """Hover text per scored character: actual char, its probability and loss, then the top predictions."""
     out = []
     for i, c in enumerate(s.chars):
-        lines = [f"actual {_label(c)}: p = {s.prob[i]:.3f}, loss {s.loss[i]:.2f} nats", "model expected:"]
+        lines = [f"actual {char_name(c)}: p = {s.prob[i]:.3f}, loss {s.loss[i]:.2f} nats", "model expected:"]
         for ch, p in zip(s.top_chars[i], s.top_probs[i], strict=True):
-            lines.append(f"  {_label(ch)}  {p:.3f}")
+            lines.append(f"  {char_name(ch)}  {p:.3f}")
         out.append("<br>".join(lines))
     return out
 
@@ -182,20 +144,20 @@ def surprise_histogram(s) -> go.Figure:
 # --------------------------------------------------------------------------- training health
 
 
-def health_figure(health_history: list[dict]) -> go.Figure:
+def health_figure(health_history: list[HealthRecord]) -> go.Figure:
     """Four panels over training: spectral radius of Whh, saturated share, gradient norm, clip rate."""
-    it = [d["iteration"] for d in health_history]
+    it = [d.iteration for d in health_history]
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.06, subplot_titles=(
         "Spectral radius of Whh (max |eigenvalue|)", "Saturated hidden units (|h| > 0.95)",
         "Gradient norm (mean since last record)", "Clip rate (share of steps clipped)"))
-    fig.add_trace(go.Scatter(x=it, y=[d["spectral_radius"] for d in health_history], mode="lines+markers",
+    fig.add_trace(go.Scatter(x=it, y=[d.spectral_radius for d in health_history], mode="lines+markers",
                              name="spectral radius"), row=1, col=1)
     fig.add_hline(y=1.0, line_dash="dash", line_color="gray", row=1, col=1)
-    fig.add_trace(go.Scatter(x=it, y=[100 * d["saturated_share"] for d in health_history], mode="lines+markers",
+    fig.add_trace(go.Scatter(x=it, y=[100 * d.saturated_share for d in health_history], mode="lines+markers",
                              name="saturated %"), row=2, col=1)
-    fig.add_trace(go.Scatter(x=it, y=[d["grad_norm"] for d in health_history], mode="lines+markers",
+    fig.add_trace(go.Scatter(x=it, y=[d.grad_norm for d in health_history], mode="lines+markers",
                              name="grad norm"), row=3, col=1)
-    fig.add_trace(go.Scatter(x=it, y=[100 * d["clip_rate"] for d in health_history], mode="lines+markers",
+    fig.add_trace(go.Scatter(x=it, y=[100 * d.clip_rate for d in health_history], mode="lines+markers",
                              name="clip rate %"), row=4, col=1)
     fig.update_yaxes(title_text="radius", row=1, col=1)
     fig.update_yaxes(title_text="%", range=[0, 100], row=2, col=1)
@@ -206,19 +168,19 @@ def health_figure(health_history: list[dict]) -> go.Figure:
     return fig
 
 
-def gradient_flow_figure(flow: dict, chars: str | None = None) -> go.Figure:
+def gradient_flow_figure(flow: GradientFlow, chars: str | None = None) -> go.Figure:
     """||dL/dh_t|| across the time steps of one chunk: the total BPTT gradient and the last step's loss
     alone flowing back (log scale: vanishing shows as a straight downward slope)."""
-    T = len(flow["total"])
+    T = len(flow.total)
     x = list(range(T))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=flow["from_last"], mode="lines+markers",
+    fig.add_trace(go.Scatter(x=x, y=flow.from_last, mode="lines+markers",
                              name="from the last step's loss only"))
-    fig.add_trace(go.Scatter(x=x, y=flow["total"], mode="lines+markers", name="total (all later losses)"))
-    fig.add_trace(go.Scatter(x=x, y=flow["local"], mode="lines", line_dash="dot",
+    fig.add_trace(go.Scatter(x=x, y=flow.total, mode="lines+markers", name="total (all later losses)"))
+    fig.add_trace(go.Scatter(x=x, y=flow.local, mode="lines", line_dash="dot",
                              name="from step t's own output"))
     if chars is not None:
-        fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[show_char(c) for c in chars[:T]])
+        fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[label_char(c) for c in chars[:T]])
     fig.update_layout(title="Gradient reaching each time step during BPTT", xaxis_title="time step (input character)",
                       yaxis_title="||dL/dh_t||", yaxis_type="log", height=380,
                       legend={"orientation": "h", "y": -0.25}, margin={"l": 10, "r": 10, "t": 40, "b": 40})
@@ -260,17 +222,17 @@ def gradcheck_scatter(result: dict) -> go.Figure:
 # --------------------------------------------------------------------------- BPTT walkthrough
 
 
-def walkthrough_steps_figure(w: dict) -> go.Figure:
+def walkthrough_steps_figure(w: Walkthrough) -> go.Figure:
     """Per time step: the probability given to the target (bars) and the gradient reaching h_t (line)."""
-    steps = w["steps"]
+    steps = w.steps
     x = list(range(len(steps)))
-    ticks = [f"{show_char(s['input'])}→{show_char(s['target'])}" for s in steps]
+    ticks = [f"{label_char(s.input)}→{label_char(s.target)}" for s in steps]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=x, y=[s["p_target"] for s in steps], name="p(target)", marker_color="#2ca02c",
-                         customdata=[s["loss"] for s in steps],
+    fig.add_trace(go.Bar(x=x, y=[s.p_target for s in steps], name="p(target)", marker_color="#2ca02c",
+                         customdata=[s.loss for s in steps],
                          hovertemplate="step %{x}<br>p(target) %{y:.3f}<br>loss %{customdata:.2f} nats<extra></extra>"),
                   secondary_y=False)
-    fig.add_trace(go.Scatter(x=x, y=[s["grad_h"] for s in steps], name="||dL/dh_t|| (BPTT)", mode="lines+markers",
+    fig.add_trace(go.Scatter(x=x, y=[s.grad_h for s in steps], name="||dL/dh_t|| (BPTT)", mode="lines+markers",
                              marker_color="#d62728"), secondary_y=True)
     fig.update_xaxes(tickmode="array", tickvals=x, ticktext=ticks, title_text="input → target")
     fig.update_yaxes(title_text="probability of the target", range=[0, 1], secondary_y=False)
@@ -280,23 +242,23 @@ def walkthrough_steps_figure(w: dict) -> go.Figure:
     return fig
 
 
-def walkthrough_params_figure(w: dict) -> go.Figure:
+def walkthrough_params_figure(w: Walkthrough) -> go.Figure:
     """Per parameter: gradient norm before/after clipping and the size of the update (log scale)."""
-    rows = w["params"]
-    names = [r["name"] for r in rows]
+    rows = w.params
+    names = [r.name for r in rows]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=names, y=[r["grad_norm"] for r in rows], name="gradient norm"))
-    fig.add_trace(go.Bar(x=names, y=[r["grad_norm_after_clip"] for r in rows], name="after clipping"))
-    fig.add_trace(go.Bar(x=names, y=[r["update_norm"] for r in rows], name="update norm"))
+    fig.add_trace(go.Bar(x=names, y=[r.grad_norm for r in rows], name="gradient norm"))
+    fig.add_trace(go.Bar(x=names, y=[r.grad_norm_after_clip for r in rows], name="after clipping"))
+    fig.add_trace(go.Bar(x=names, y=[r.update_norm for r in rows], name="update norm"))
     fig.update_layout(barmode="group", yaxis_type="log", title="Gradients, clipping and the update, per parameter",
                       height=340, margin={"l": 10, "r": 10, "t": 40, "b": 40})
     return fig
 
 
-def hidden_state_figure(w: dict) -> go.Figure:
+def hidden_state_figure(w: Walkthrough) -> go.Figure:
     """Hidden units x time for the walked-through chunk, the carried state h_prev as column -1."""
-    hs = np.vstack([w["arrays"]["h_prev"][None, :], w["arrays"]["hs"]]).T.astype(np.float32)  # (H, T+1)
-    ticks = ["h_prev"] + [show_char(s["input"]) for s in w["steps"]]
+    hs = np.vstack([w.h_prev[None, :], w.hs]).T.astype(np.float32)  # (H, T+1)
+    ticks = ["h_prev"] + [label_char(s.input) for s in w.steps]
     fig = go.Figure(go.Heatmap(z=hs, x=list(range(-1, hs.shape[1] - 1)), colorscale=DIVERGING, zmin=-1, zmax=1,
                                colorbar={"title": {"text": "h"}, "thickness": 12},
                                hovertemplate="step %{x}<br>unit %{y}<br>h = %{z:.3f}<extra></extra>"))
@@ -310,12 +272,10 @@ def hidden_state_figure(w: dict) -> go.Figure:
 
 
 def loss_at_samples_figure(history_loss: list[float], samples: list[tuple[int, str]], current: int | None = None,
-                           max_points: int = 2000) -> go.Figure:
+                           max_points: int = MAX_POINTS) -> go.Figure:
     """The smoothed loss curve with a marker for each stored sample (and the chosen one highlighted)."""
     n = len(history_loss)
-    step = max(1, n // max_points)
-    x = list(range(1, n + 1, step))
-    y = [history_loss[i - 1] for i in x]
+    x, y = downsample(history_loss, max_points, "last")
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="smoothed loss", line_color="#1f77b4"))
     its = [i for i, _ in samples if 1 <= i <= n]
     fig.add_trace(go.Scatter(x=its, y=[history_loss[i - 1] for i in its], mode="markers", name="samples",

@@ -7,9 +7,10 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from .training import MAX_POINTS, downsample
+
 X_AXES = {"iterations": ("iteration", "Iteration"), "characters": ("chars", "Characters trained"),
           "seconds": ("seconds", "Training seconds")}
-MAX_POINTS = 2000
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
           "#17becf")
 
@@ -34,13 +35,6 @@ def smooth(values, weight: float) -> np.ndarray:
     return out
 
 
-def _downsample(x: np.ndarray, y: np.ndarray, max_points: int):
-    if x.size <= max_points:
-        return x, y
-    idx = np.unique(np.linspace(0, x.size - 1, max_points).astype(np.int64))
-    return x[idx], y[idx]
-
-
 def loss_curves(runs: list[dict], x: str = "iterations", smoothing: float = 0.6, log_y: bool = False) -> go.Figure:
     """One line per run: its per-step training loss (nats/char), smoothed on the full-resolution data and
     then downsampled. `runs`: dicts with "label" and "metrics" (lists iteration/chars/seconds/loss)."""
@@ -50,7 +44,7 @@ def loss_curves(runs: list[dict], x: str = "iterations", smoothing: float = 0.6,
         m = run["metrics"]
         xs = np.asarray(m[key], dtype=np.float64)
         ys = smooth([np.nan if v is None else v for v in m["loss"]], smoothing)
-        xs, ys = _downsample(xs, ys, MAX_POINTS)
+        xs, ys = downsample(ys, MAX_POINTS, "last", x=xs)
         fig.add_trace(go.Scatter(
             x=xs, y=ys.astype(np.float32), mode="lines", name=run["label"],
             line={"color": COLORS[i % len(COLORS)], "width": 2},

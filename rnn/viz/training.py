@@ -16,11 +16,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..evaluate import bits, perplexity
+from .chars import char_labels, label_char
 
 MAX_POINTS = 2000
-
-# Whitespace and control characters are invisible as axis labels and in tables; show a symbol instead.
-_VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 COLORS = {
     "raw": "rgba(99, 110, 250, 0.35)",
@@ -38,47 +36,26 @@ COLORS = {
 # --------------------------------------------------------------------------- small helpers
 
 
-def visible_char(c: str) -> str:
-    """A printable stand-in for whitespace and control characters (space -> ␣, newline -> ↵, ...)."""
-    if c in _VISIBLE:
-        return _VISIBLE[c]
-    if not c.isprintable():
-        return f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
-    return c
+def downsample(y, max_points: int = MAX_POINTS, how: str = "mean", x=None) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) with at most max_points points for a series y; x defaults to 1-based step numbers.
 
-
-def char_labels(chars) -> list[str]:
-    """Visible labels for distinct characters, kept distinct (a literal '␣' never collides with a space)."""
-    labels, seen = [], set()
-    for c in chars:
-        label = visible_char(c)
-        if label in seen:
-            label = repr(c)
-        seen.add(label)
-        labels.append(label)
-    return labels
-
-
-def downsample(y, max_points: int = MAX_POINTS, how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) with at most ~max_points points for a per-step series y (x = 1-based step numbers).
-
-    Consecutive steps are grouped into equal bins; each bin becomes one point at its last step, valued
-    by the bin mean ("mean", for noisy per-step losses) or its last value ("last", for a running average
-    that is already smooth). Short series come back unchanged.
+    Consecutive points are grouped into equal bins (the last one may be shorter, so the curve always
+    reaches the latest point); each bin becomes one point at its last x, valued by the bin mean ("mean",
+    for noisy per-step losses) or its last value ("last", for a curve that is already smooth). Short
+    series come back unchanged.
     """
+    if how not in ("mean", "last"):
+        raise ValueError(f"unknown downsampling {how!r}; use mean or last")
     y = np.asarray(y, dtype=np.float64)
     n = len(y)
+    x = np.arange(1, n + 1) if x is None else np.asarray(x)
     if n <= max_points:
-        return np.arange(1, n + 1), y
-    k = math.ceil(n / max_points)
-    m = (n // k) * k
-    head = y[:m].reshape(-1, k)
-    xs = np.arange(k, m + 1, k)
-    ys = head.mean(axis=1) if how == "mean" else head[:, -1]
-    if m < n:  # the partial last bin, so the curve always reaches the latest step
-        xs = np.append(xs, n)
-        ys = np.append(ys, y[m:].mean() if how == "mean" else y[-1])
-    return xs, ys
+        return x, y
+    k = math.ceil(n / max_points)  # then ceil(n / k) <= max_points bins
+    starts = np.arange(0, n, k)
+    ends = np.minimum(starts + k, n) - 1
+    ys = np.add.reduceat(y, starts) / (ends - starts + 1) if how == "mean" else y[ends]
+    return x[ends], ys
 
 
 def rolling_mean(a, window: int) -> np.ndarray:
@@ -218,7 +195,7 @@ def hidden_heatmap(hs, text: str, order=None, height: int | None = None) -> go.F
         raise ValueError(f"text has {len(text)} characters but hs has {T} time steps")
     order = np.arange(H) if order is None else np.asarray(order)
     z = hs[:, order].T.astype(np.float32)  # float32 halves what each redraw sends
-    labels = [visible_char(c) for c in text]
+    labels = [label_char(c) for c in text]
     # Categories must be unique, so each column is "position·char"; the ticks show only the char.
     x = [f"{i}·{c}" for i, c in enumerate(labels)]
     y = [f"unit {u}" for u in order]
@@ -238,24 +215,6 @@ def hidden_heatmap(hs, text: str, order=None, height: int | None = None) -> go.F
     return fig
 
 
-def activation_html(text: str, values, vmax: float = 1.0) -> str:
-    """The text as HTML with each character's background coloured by a value in [-vmax, vmax]
-    (blue negative, red positive). Characters are HTML-escaped; newlines are kept as line breaks."""
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) != len(text):
-        raise ValueError("need one value per character")
-    parts = []
-    for c, v in zip(text, values, strict=True):
-        a = float(np.clip(v / vmax, -1.0, 1.0)) if vmax > 0 else 0.0
-        rgb = "214, 39, 40" if a >= 0 else "31, 119, 180"
-        shown = "↵" if c == "\n" else html.escape(c)
-        span = (f'<span title="{v:+.3f}" style="background: rgba({rgb}, {abs(a):.2f}); '
-                f'padding: 1px 0">{shown}</span>')
-        parts.append(span + ("<br>" if c == "\n" else ""))
-    return ('<div style="font-family: monospace; font-size: 15px; line-height: 1.9; white-space: pre-wrap; '
-            'word-break: break-all">' + "".join(parts) + "</div>")
-
-
 # --------------------------------------------------------------------------- next character
 
 
@@ -266,7 +225,7 @@ def next_char_figure(chars, probs, temperature: float, reference=None, top: int 
     where the two coincide)."""
     probs = np.asarray(probs, dtype=np.float64)
     idx = np.argsort(-probs, kind="stable")[:top]
-    labels = char_labels(chars)
+    labels = [html.escape(label, quote=False) for label in char_labels(chars)]
     x = [labels[i] for i in idx]
     fig = go.Figure()
     t_name = "greedy (T = 0)" if temperature == 0 else f"T = {temperature:g}"

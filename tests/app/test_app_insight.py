@@ -92,7 +92,7 @@ def test_surprise_page(docs_trainer):
 def test_training_health_page(docs_trainer):
     at = ok(app("7_Training_health.py", docs_trainer))
     spec = chart(at, "health_chart")
-    radius = [d["spectral_radius"] for d in docs_trainer.health_history]
+    radius = [d.spectral_radius for d in docs_trainer.health_history]
     y = spec["data"][0]["y"]
     if isinstance(y, dict):  # numpy arrays arrive base64-encoded
         import base64

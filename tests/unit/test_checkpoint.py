@@ -12,6 +12,7 @@ import pytest
 
 from rnn.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from rnn.corpus import brackets_text, make_corpus
+from rnn.insight.health import HealthRecord
 from rnn.train import HISTORY_KEYS, TrainConfig, Trainer
 
 TEXT = brackets_text(1200, seed=5)
@@ -299,3 +300,35 @@ def test_inconsistent_histories(blob):
 def test_history_keys_are_all_saved(blob):
     arrays = unpack(blob)
     assert {f"hist/{k}" for k in HISTORY_KEYS} <= set(arrays)
+
+
+# --------------------------------------------------------------------------- training health, old and new
+
+
+def test_health_history_is_stored_as_plain_json_objects(blob):
+    meta = json.loads(unpack(blob)["meta"].tobytes())
+    assert meta["health_history"] and all(
+        set(d) == {"iteration", "spectral_radius", "saturated_share", "grad_norm", "clip_rate"}
+        for d in meta["health_history"])
+    loaded = load_checkpoint(blob).health_history
+    assert all(isinstance(r, HealthRecord) for r in loaded)
+    assert [r.to_dict() for r in loaded] == meta["health_history"]
+
+
+def test_older_checkpoints_with_dict_records_or_none_still_load(blob):
+    old = [{"iteration": 2, "spectral_radius": 0.5, "saturated_share": 0.0, "grad_norm": 1.25, "clip_rate": 0},
+           {"iteration": 4.0, "spectral_radius": 1, "saturated_share": 0.25, "grad_norm": 3, "clip_rate": 0.5,
+            "a_later_field": 7}]
+    records = load_checkpoint(with_meta(blob, health_history=old)).health_history
+    assert records == [HealthRecord(2, 0.5, 0.0, 1.25, 0.0), HealthRecord(4, 1.0, 0.25, 3.0, 0.5)]
+    assert isinstance(records[1].iteration, int)
+    arrays = unpack(blob)
+    meta = json.loads(arrays["meta"].tobytes())
+    del meta["health_history"]  # checkpoints made before training health existed
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    assert load_checkpoint(pack(arrays)).health_history == []
+
+
+def test_health_record_missing_a_field_is_refused(blob):
+    record = {"iteration": 2, "spectral_radius": 0.5, "saturated_share": 0.0, "grad_norm": 1.25}
+    check_refused(with_meta(blob, health_history=[record]), "clip_rate")

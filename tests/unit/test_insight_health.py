@@ -57,16 +57,16 @@ def test_gradient_through_time_matches_finite_differences():
                 h = forward(p, inputs[None, t + 1:], h[None]).hs[0, -1]
             return step_loss(p, h, targets[-1])
 
-        assert flow["total"][t] == pytest.approx(np.linalg.norm(numerical_grad(total, hs[t])), rel=1e-6)
-        assert flow["from_last"][t] == pytest.approx(np.linalg.norm(numerical_grad(last, hs[t])), rel=1e-6)
-    assert flow["total"][-1] == pytest.approx(flow["local"][-1])  # nothing flows in after the last step
+        assert flow.total[t] == pytest.approx(np.linalg.norm(numerical_grad(total, hs[t])), rel=1e-6)
+        assert flow.from_last[t] == pytest.approx(np.linalg.norm(numerical_grad(last, hs[t])), rel=1e-6)
+    assert flow.total[-1] == pytest.approx(flow.local[-1])  # nothing flows in after the last step
 
 
 def test_small_whh_makes_the_gradient_vanish():
     p, inputs, targets, h0 = params_and_chunk(scale=0.6)
     p["Whh"] *= 0.1 / spectral_radius(p["Whh"])  # radius 0.1: each step back multiplies by <= ~0.1 * ||.||
     flow = gradient_through_time(p, inputs, targets, h0)
-    assert flow["from_last"][0] < 1e-4 * flow["from_last"][-1]
+    assert flow.from_last[0] < 1e-4 * flow.from_last[-1]
 
 
 def test_trainer_records_health_that_matches_direct_computation():
@@ -78,12 +78,12 @@ def test_trainer_records_health_that_matches_direct_computation():
     inputs, _, h_prev, _ = next_chunk(trainer)
     trainer.step(1)
     rec = trainer.health_history[-1]
-    assert rec["iteration"] == 5 and len(trainer.health_history) == 1
-    assert rec["spectral_radius"] == pytest.approx(spectral_radius(trainer.params["Whh"]))
+    assert rec.iteration == 5 and len(trainer.health_history) == 1
+    assert rec.spectral_radius == pytest.approx(spectral_radius(trainer.params["Whh"]))
     hs = forward(trainer.params, inputs, h_prev).hs
-    assert rec["saturated_share"] == pytest.approx(saturated_share(hs))
-    assert rec["grad_norm"] == pytest.approx(np.mean(trainer.history["grad_norm"][-5:]))
-    assert rec["clip_rate"] == pytest.approx(np.mean(trainer.history["clipped"][-5:]))
-    assert health_snapshot(trainer.params, inputs, h_prev)["saturated_share"] == rec["saturated_share"]
+    assert rec.saturated_share == pytest.approx(saturated_share(hs))
+    assert rec.grad_norm == pytest.approx(np.mean(trainer.history["grad_norm"][-5:]))
+    assert rec.clip_rate == pytest.approx(np.mean(trainer.history["clipped"][-5:]))
+    assert health_snapshot(trainer.params, inputs, h_prev).saturated_share == rec.saturated_share
     trainer.step(10)
-    assert [r["iteration"] for r in trainer.health_history] == [5, 10, 15]
+    assert [r.iteration for r in trainer.health_history] == [5, 10, 15]

@@ -11,6 +11,7 @@ from rnn.insight.surprise import surprise
 from rnn.insight.walkthrough import walkthrough
 from rnn.train import TrainConfig, Trainer
 from rnn.viz import insight as vi
+from rnn.viz.chars import colored_text_html
 
 HOSTILE = '<script>alert(1)</script> <img src=x onerror="alert(2)"> & done\n' * 4
 
@@ -36,7 +37,7 @@ def test_char_grid_escapes_text_and_places_values():
 
 def test_html_builders_escape():
     vals = np.zeros(len(HOSTILE))
-    for out in (vi.colored_text_html(HOSTILE, vals), vi.copied_html(HOSTILE, np.arange(len(HOSTILE)) % 7 < 3)):
+    for out in (colored_text_html(HOSTILE, vals), vi.copied_html(HOSTILE, np.arange(len(HOSTILE)) % 7 < 3)):
         assert "<script" not in out and "<img" not in out and 'onerror="' not in out
         assert "&lt;script&gt;" in out or "&lt;" in out
     marked = vi.copied_html("abcdef", [False, True, True, False, False, False])
@@ -84,6 +85,6 @@ def test_surprise_hover_lists_top_predictions():
 def test_health_figure_carries_the_history():
     t = small_trainer()
     fig = vi.health_figure(t.health_history)
-    radius = [d["spectral_radius"] for d in t.health_history]
+    radius = [d.spectral_radius for d in t.health_history]
     assert list(fig.data[0].y) == radius
     assert list(fig.data[0].x) == [2, 4, 6]

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from rnn.viz.training import (
-    activation_html,
-    char_labels,
     downsample,
     grad_figure,
     hidden_heatmap,
@@ -15,7 +13,6 @@ from rnn.viz.training import (
     next_char_figure,
     rolling_mean,
     unit_order,
-    visible_char,
 )
 
 
@@ -48,6 +45,16 @@ def test_downsample_last_keeps_running_average_values():
     y = np.arange(5000.0)
     x, ys = downsample(y, max_points=1000, how="last")
     np.testing.assert_array_equal(ys, y[x - 1])
+
+
+def test_downsample_never_exceeds_max_points_and_keeps_given_x():
+    for n in (2001, 2999, 4001, 10**5 + 7):
+        x = np.cumsum(np.arange(1, n + 1))  # uneven spacing, as in stored run metrics
+        xs, ys = downsample(np.arange(n, dtype=float), max_points=2000, how="last", x=x)
+        assert len(xs) <= 2000 and xs[-1] == x[-1] and ys[-1] == n - 1
+        assert set(xs) <= set(x)
+    with pytest.raises(ValueError):
+        downsample([1.0, 2.0], how="median")
 
 
 def test_rolling_mean_matches_naive():
@@ -128,22 +135,6 @@ def test_hidden_heatmap_layout():
     assert (hm.zmin, hm.zmax) == (-1, 1)
     with pytest.raises(ValueError):
         hidden_heatmap(hs, "abc")
-
-
-def test_activation_html_escapes_and_colours():
-    out = activation_html("<i>&\n", [1.0, -1.0, 0.0, 0.5, 0.0])
-    assert "<i>" not in out and "&lt;</span>" in out and "&amp;</span>" in out and "&gt;</span>" in out
-    assert "↵</span><br>" in out
-    assert "rgba(214, 39, 40, 1.00)" in out and "rgba(31, 119, 180, 1.00)" in out  # red +, blue -
-    with pytest.raises(ValueError):
-        activation_html("ab", [1.0])
-
-
-def test_visible_chars_and_unique_labels():
-    assert visible_char(" ") == "␣" and visible_char("\n") == "↵" and visible_char("\x07") == "\\x07"
-    assert visible_char("é") == "é"
-    labels = char_labels([" ", "␣", "a"])
-    assert len(set(labels)) == 3 and labels[0] == "␣"
 
 
 # ---------------------------------------------------------------- next character

@@ -65,6 +65,15 @@ def test_encode_unknown_character_names_it():
     assert v.index("c") == 2 and len(v) == 3
 
 
+def test_check_known_names_the_unknown_characters_once():
+    v = Vocab.from_text("abc")
+    v.check_known("cab")  # all known: no error
+    with pytest.raises(ValueError, match=r"the prime text has characters the model has never seen: 'z', 'y'\."):
+        v.check_known("zazyz", "the prime text")
+    with pytest.raises(ValueError, match=r"^the text has"):
+        v.check_known("\u00e9")
+
+
 def test_json_round_trip_and_validation():
     v = Vocab.from_text("hello world \U0001f600")
     assert Vocab.from_json(v.to_json()) == v
