@@ -62,7 +62,7 @@ class Setting:
     def problem(self, value, app: bool = False) -> str | None:
         """Why `value` is not allowed (None when it is): in the app's range with app=True, else the engine's."""
         if self.choices:
-            return None if value in self.choices else f"{self._name()} must be one of {', '.join(self.choices)}"
+            return None if value in self.choices else f"{self._name()} must be {self.allowed()}"
         lo, hi = (self.low, self.high) if app else self.engine_range()
         exclusive = self.above and not app
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
@@ -81,6 +81,9 @@ class Setting:
         if lo is not None:
             return f"{what} {'>' if self.above and not app else '>='} {self.format(lo)}"
         return f"{what} <= {self.format(hi)}"
+
+    def allowed(self, app: bool = False) -> str:
+        return f"one of {', '.join(self.choices)}" if self.choices else self.range_text(app)
 
     def _name(self) -> str:
         return f"{self.name} ({self.label.lower()})"
