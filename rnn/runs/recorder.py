@@ -1,9 +1,7 @@
 """RunRecorder: writes a Trainer's progress to the run store now and then, and its result at the end.
 
     recorder = RunRecorder(trainer, source="cli")      # creates the run row (status "running")
-    while training:
-        trainer.step(100)
-        recorder.update()                               # throttled: at most every `every` seconds
+    trainer.train(steps=1000, callback=lambda t: recorder.update())  # throttled: every `every` seconds
     recorder.finish()                                   # final metrics, checkpoint, "finished"/"diverged"
 
 Each write is one transaction holding the new metric rows and the run's summary, so a reader always
@@ -76,6 +74,10 @@ def run_config(trainer) -> dict:
 
 
 class RunRecorder:
+    """One run row in the store, kept up to date with one Trainer: created at construction (with any history
+    a resumed checkpoint brings), update() appends the new metric rows and the summary, finish() or fail()
+    closes it. It only reads the trainer; `with RunRecorder(...)` finishes or fails it on the way out."""
+
     def __init__(self, trainer, store: RunStore | None = None, *, name: str | None = None, source: str = "cli",
                  tags=(), every: float = 5.0, save_checkpoint: bool = True, sweep_id: int | None = None):
         self.store = store if store is not None else RunStore()
