@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from rnn.checkpoint import CheckpointError, load_checkpoint
+from rnn.config import SETTINGS
 from rnn.corpus import BUILTINS
 from rnn.runs.store import RunStore, RunStoreError
+from rnn.runs.sweep import default_workers
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from ui import sweeps
 from ui.recording import WARNING as RECORD_WARNING
@@ -178,26 +180,23 @@ active = sweeps.active_sweep(store)
 if active is None:
     with st.form("sweep_form"):
         corpus_opts = ["Current dashboard corpus", *BUILTINS]
-        c1, c2, c3 = st.columns(3)
-        corpus_choice = c1.selectbox("Sweep corpus", corpus_opts, index=corpus_opts.index("zen"))
-        lrs = c2.text_input("Learning rates", "0.05, 0.1")
-        hiddens = c3.text_input("Hidden sizes", "32, 64")
-        c1, c2, c3 = st.columns(3)
-        seqs = c1.text_input("Sequence lengths", "25")
-        batches = c2.text_input("Batch streams (sweep)", "1")
-        opts = c3.multiselect("Optimizers", ["adagrad", "sgd", "rmsprop", "adam"], default=["adagrad"])
+        defaults = {"learning_rate": "0.05, 0.1", "hidden_size": "32, 64", "seq_length": "25", "batch_size": "1"}
+        cells = [*st.columns(3), *st.columns(3)]
+        corpus_choice = cells[0].selectbox("Sweep corpus", corpus_opts, index=corpus_opts.index("zen"))
+        lists = {name: cell.text_input(label, defaults[name], help=sweeps.list_help(name))
+                 for cell, (name, label) in zip(cells[1:5], sweeps.LIST_LABELS.items(), strict=True)}
+        opts = cells[5].multiselect("Optimizers", list(SETTINGS["optimizer"].choices), default=["adagrad"])
         c1, c2, c3, c4 = st.columns(4)
         budget_kind = c1.radio("Budget per run", ["Steps", "Seconds"], horizontal=True)
         budget = c2.number_input("Budget", min_value=1.0, max_value=1_000_000.0, value=300.0, step=50.0)
         random_n = c3.number_input("Random draws (0 = full grid)", min_value=0, max_value=500, value=0)
-        workers = c4.number_input("Workers", min_value=1, max_value=64, value=sweeps.default_workers())
+        workers = c4.number_input("Workers", min_value=1, max_value=64, value=default_workers())
         if st.form_submit_button("Start sweep"):
             try:
                 corpus = get_corpus() if corpus_choice == "Current dashboard corpus" else None
-                sweeps.start(store, corpus=corpus, builtin=None if corpus else corpus_choice, lrs=lrs,
-                             hiddens=hiddens, seqs=seqs, batches=batches, optimizers=opts,
-                             budget_kind=budget_kind.lower(), budget=budget, random_n=int(random_n),
-                             workers=int(workers))
+                sweeps.start(store, corpus=corpus, builtin=None if corpus else corpus_choice, lists=lists,
+                             optimizers=opts, budget_kind=budget_kind.lower(), budget=budget,
+                             random_n=int(random_n), workers=int(workers))
                 st.rerun()
             except (ValueError, RunStoreError, OSError) as exc:
                 st.error(str(exc))
@@ -215,7 +214,7 @@ else:
             label += " (cancelling…)"
         st.progress(min(1.0, p["done"] / total), text=label)
         if st.button("Cancel sweep", disabled=p["cancelled"]):
-            sweeps.cancel(store, active)
+            store.cancel_sweep(active)
             st.rerun(scope="fragment")
         if p["finished"]:
             sweeps.forget(store, active)

@@ -4,20 +4,18 @@ import streamlit as st
 
 import ui.train as tr
 from rnn.evaluate import bits, perplexity
-from rnn.optim import OPTIMIZERS
-from rnn.train import DTYPES
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.loss_words import loss_in_words
 from ui.query import sync_url
 from ui.recording import track as track_run
-from ui.state import get_trainer, is_running, trainer_lock
+from ui.state import builtin_name, get_trainer, is_running, trainer_lock
 from ui.widgets import ICONS, fmt_int, page_setup, show_flash, text_block
 
 page_setup("Train", "▶️", live=True, show_progress=False)
 trainer = get_trainer()
 tr.sync_widgets(trainer)
-sync_url(trainer)  # the settings in the URL, so a link reopens them
+sync_url(trainer.config, builtin_name(trainer.corpus))  # the settings in the URL, so a link reopens them
 cfg = trainer.config
 
 st.title("Train")
@@ -48,23 +46,17 @@ controls, main = st.columns([1, 3], gap="large")
 # ---------------------------------------------------------------- controls
 with controls:
     st.markdown("##### Apply at once")
-    st.select_slider("Learning rate", options=tr.with_value(tr.LR_OPTIONS, ss[tr.K_LR]), key=tr.K_LR,
-                     format_func=tr.fmt_lr, on_change=tr.on_lr, help="Log scale. Takes effect at the next step.")
-    st.selectbox("Optimizer", list(OPTIMIZERS), key=tr.K_OPT, on_change=tr.on_optimizer,
-                 help="Switching keeps the weights and starts the optimizer's memory afresh.")
-    st.select_slider("Clip", options=tr.with_value(tr.CLIP_OPTIONS, ss[tr.K_CLIP]), key=tr.K_CLIP,
-                     format_func=tr.fmt_clip, on_change=tr.on_clip,
-                     help="Each gradient element is clipped to ±clip (min-char-rnn uses 5).")
-    st.slider("Sequence length", *tr.SEQ_RANGE, key=tr.K_SEQ, on_change=tr.on_seq,
-              help="Characters per truncated-BPTT chunk. The weights do not depend on it.")
+    st.select_slider(**tr.options_args("learning_rate"), format_func=tr.fmt_lr, on_change=tr.on_lr)
+    st.selectbox(**tr.options_args("optimizer"), on_change=tr.on_optimizer)
+    st.select_slider(**tr.options_args("clip"), format_func=tr.fmt_clip, on_change=tr.on_clip)
+    st.slider(**tr.range_args("seq_length"), on_change=tr.on_seq)
 
     st.markdown("##### Model shape (new model)")
-    st.select_slider("Hidden size", options=tr.with_value(tr.HIDDEN_OPTIONS, ss[tr.K_HIDDEN]), key=tr.K_HIDDEN)
-    st.select_slider("Batch streams", options=tr.with_value(tr.BATCH_OPTIONS, ss[tr.K_BATCH]), key=tr.K_BATCH,
-                     help="Parallel streams through the text per step (1 = min-char-rnn).")
+    st.select_slider(**tr.options_args("hidden_size"))
+    st.select_slider(**tr.options_args("batch_size"))
     s1, s2 = st.columns(2)
-    s1.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=tr.K_SEED)
-    s2.radio("Dtype", list(DTYPES), key=tr.K_DTYPE, horizontal=False)
+    s1.number_input(**tr.range_args("seed"), step=1)
+    s2.radio(**tr.options_args("dtype"), horizontal=False)
     changes = tr.pending_shape(trainer)
     if changes:
         listed = ", ".join(f"{label} {old} → {new}" for label, old, new in changes)

@@ -8,13 +8,14 @@ checkpoint.py) and loading it back gives bit-identical training to never having 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
+from .config import DTYPES, LIVE, SETTINGS, TrainConfig
 from .corpus import Corpus
 from .evaluate import evaluate_loss
 from .model import PARAM_NAMES, Workspace, init_params, loss_and_grads, param_shapes
@@ -22,78 +23,38 @@ from .optim import clip_grads, make_optimizer
 from .runtime import one_blas_thread
 from .sample import sample
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
-
-
-@dataclass
-class TrainConfig:
-    """Hyperparameters. Defaults are min-char-rnn's."""
-
-    hidden_size: int = 100
-    seq_length: int = 25
-    learning_rate: float = 0.1
-    optimizer: str = "adagrad"
-    clip: float = 5.0  # element-wise gradient clip; 0 disables
-    batch_size: int = 1  # parallel streams through the text
-    seed: int = 0
-    dtype: str = "float64"
-    eval_every: int = 500  # iterations between validation evaluations (0: never)
-    eval_max_chars: int = 50_000  # cap on validation characters scored per evaluation
-    sample_every: int = 0  # iterations between stored samples (0: never)
-    sample_length: int = 200
-    health_every: int = 500  # iterations between training-health records (0: never); see Trainer.health_interval
-    divergence_factor: float = 3.0  # stop when loss > factor * first loss (char-rnn uses 3)
-
-    def validate(self) -> TrainConfig:
-        problems = []
-        if not 1 <= self.hidden_size <= 4096:
-            problems.append("hidden_size must be between 1 and 4096")
-        if not 1 <= self.seq_length <= 10_000:
-            problems.append("seq_length must be between 1 and 10000")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            problems.append("learning_rate must be a positive number")
-        if not 1 <= self.batch_size <= 1024:
-            problems.append("batch_size must be between 1 and 1024")
-        if self.dtype not in DTYPES:
-            problems.append(f"dtype must be one of {', '.join(DTYPES)}")
-        if not self.clip >= 0:  # also refuses NaN
-            problems.append("clip must be >= 0 (0 disables clipping)")
-        # checked here, not when training reaches the first evaluation or sample and fails there
-        if min(self.eval_every, self.sample_every, self.health_every) < 0:
-            problems.append("eval_every, sample_every and health_every must be >= 0 (0: never)")
-        if self.eval_max_chars < 1 or self.sample_length < 0:
-            problems.append("eval_max_chars must be >= 1 and sample_length >= 0")
-        if not (math.isfinite(self.divergence_factor) and self.divergence_factor > 1):
-            problems.append("divergence_factor must be a number > 1")
-        from .optim import OPTIMIZERS
-
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
-
-
 HISTORY_KEYS = ("loss", "smooth_loss", "grad_norm", "clipped", "seconds")
 
 
 def is_divergent(loss_per_char: float, grad_norm: float, first_loss: float | None, factor: float) -> bool:
-    """The divergence rule: the loss or the gradient norm is not finite, or the loss has grown past
-    `factor` times the first loss (first_loss None: not anchored yet, so only finiteness counts)."""
+    """The divergence guard (char-rnn's rule): a step diverges when its loss or gradient norm is not finite,
+    or its loss exceeds `factor` times the first loss of the run (no first loss yet: only non-finite counts).
+    The global norm is NaN/inf exactly when some gradient element is."""
     if not (math.isfinite(loss_per_char) and math.isfinite(grad_norm)):
         return True
     return first_loss is not None and loss_per_char > factor * first_loss
 
 
 class Trainer:
+    """One model in training, and the only writer of its training state.
+
+    Owns: the parameters (one flat buffer with named views), the gradients, the optimizer and its memory,
+    the carried hidden state h, the data pointer and epoch, the iteration and character counters, the RNG,
+    the divergence status and the histories (loss, validation, samples, health), and its config.
+
+    Commands (all take effect at the next step; nothing else changes these):
+    - train(steps=, seconds=, callback=): the one training loop; step(n) and train_for(seconds) are it
+      with a step or time budget. The CLI, the sweep workers and the app all train through it.
+    - set_learning_rate, set_clip, set_seq_length, set_optimizer(name, lr=None): live settings;
+      change(**settings) applies several by name (the settings table in rnn/config.py says which are live).
+    - resume(): continue after a divergence stop; evaluate(), record_sample(): extra records.
+
+    Exactness: training is a pure function of the config, the corpus and the steps taken. The same steps
+    give bit-identical parameters whatever budget or callback split them (Step 1 x 100 == Step 100), and a
+    checkpoint (rnn/checkpoint.py) stores all of the state above, so resuming from one is bit for bit the
+    same as never having stopped.
+    """
+
     def __init__(self, corpus: Corpus, config: TrainConfig | None = None):
         self.corpus = corpus
         self.config = (config or TrainConfig()).validate()
@@ -169,36 +130,95 @@ class Trainer:
         """Epochs completed as a fraction (1.0 = every character read once)."""
         return self.epoch + self.pointer / max(1, self.segment)
 
-    # ------------------------------------------------------------------ training
+    # ------------------------------------------------------------------ live settings
     def set_learning_rate(self, lr: float):
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError("learning rate must be a positive number")
-        self.config.learning_rate = float(lr)
-        self.optimizer.lr = float(lr)
+        lr = float(lr)
+        self._check("learning_rate", lr)
+        self.config = replace(self.config, learning_rate=lr)
+        self.optimizer.lr = lr
 
     def set_clip(self, clip: float):
-        self.config.clip = float(clip)
+        clip = float(clip)
+        self._check("clip", clip)
+        self.config = replace(self.config, clip=clip)
+
+    def set_seq_length(self, seq_length: int):
+        """Change the BPTT length mid-run. No parameter depends on it; only the data windows are recomputed
+        (ValueError, with the old length kept, if the text is too short for it)."""
+        seq_length = int(seq_length)
+        self._check("seq_length", seq_length)
+        old = self.config
+        self.config = replace(old, seq_length=seq_length)
+        try:
+            self._setup_streams()
+        except ValueError:
+            self.config = old
+            self._setup_streams()
+            raise
+
+    def set_optimizer(self, name: str, lr: float | None = None):
+        """Use another optimizer mid-run: the parameters stay, the optimizer's memory starts empty.
+        The same optimizer again (and no new rate) keeps its memory."""
+        self._check("optimizer", name)
+        lr = self.optimizer.lr if lr is None else float(lr)
+        self._check("learning_rate", lr)
+        if name != self.optimizer.name:
+            self.optimizer = make_optimizer(name, {"all": self.flat_params}, lr)
+        self.optimizer.lr = lr
+        self.config = replace(self.config, optimizer=name, learning_rate=lr)
+
+    def change(self, **settings):
+        """Apply live settings by TrainConfig field name (e.g. change(learning_rate=0.05, eval_every=100)).
+        A setting that needs a new model (hidden_size, batch_size, seed, dtype) raises ValueError."""
+        fixed = [k for k in settings if k not in SETTINGS or SETTINGS[k].kind != LIVE]
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot change mid-run: they need a new model")
+        if "optimizer" in settings:
+            self.set_optimizer(settings.pop("optimizer"), settings.pop("learning_rate", None))
+        commands = {"learning_rate": self.set_learning_rate, "clip": self.set_clip,
+                    "seq_length": self.set_seq_length}
+        for name in [k for k in settings if k in commands]:
+            commands[name](settings.pop(name))
+        if settings:  # the cadence of records: plain values the loop reads at every step
+            self.config = replace(self.config, **settings).validate()
+
+    def _check(self, name: str, value):
+        problem = SETTINGS[name].problem(value)
+        if problem:
+            raise ValueError(problem)
+
+    # ------------------------------------------------------------------ training
+    def train(self, steps: int | None = None, seconds: float | None = None,
+              callback: Callable[[Trainer], bool | None] | None = None, every: float = 0.25) -> int:
+        """The training loop. Trains until `steps` steps are taken or `seconds` of wall time have passed
+        (whichever comes first), training diverges, or `callback` returns False. `callback(trainer)` runs
+        between steps at most every `every` seconds (progress, run recording, cancellation); it does not
+        change what a step computes. Returns the number of steps taken."""
+        if steps is None and seconds is None and callback is None:
+            raise ValueError("give train() a budget (steps or seconds) or a callback that stops it")
+        start = time.perf_counter()
+        deadline = None if seconds is None else start + seconds
+        last_call, taken = start, 0
+        with self._training_context():
+            while self.status != "diverged" and (steps is None or taken < steps):
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+                if not self._one_step():
+                    break
+                taken += 1
+                if callback is not None and time.perf_counter() - last_call >= every:
+                    last_call = time.perf_counter()
+                    if callback(self) is False:
+                        break
+        return taken
 
     def step(self, n: int = 1) -> int:
         """Take up to n training steps; stops early if training diverges. Returns steps taken."""
-        taken = 0
-        with self._training_context():
-            for _ in range(n):
-                if self.status == "diverged" or not self._one_step():
-                    break
-                taken += 1
-        return taken
+        return self.train(steps=n)
 
     def train_for(self, seconds: float, max_steps: int | None = None) -> int:
         """Train until `seconds` of wall time have passed (time-boxed, for live UIs)."""
-        deadline = time.perf_counter() + seconds
-        taken = 0
-        with self._training_context():
-            while time.perf_counter() < deadline and (max_steps is None or taken < max_steps):
-                if self.status == "diverged" or not self._one_step():
-                    break
-                taken += 1
-        return taken
+        return self.train(steps=max_steps, seconds=seconds)
 
     @staticmethod
     @contextlib.contextmanager
@@ -218,9 +238,8 @@ class Trainer:
         per_char = loss / inputs.size
         if self.first_loss is None:
             self.first_loss = per_char
-        # The global norm is NaN/inf exactly when some gradient is; clipping is in place but unused if we stop.
-        norm, clipped = clip_grads({"all": self.flat_grads}, cfg.clip)
-        if not math.isfinite(per_char) or not math.isfinite(norm) or per_char > cfg.divergence_factor * self.first_loss:
+        norm, clipped = clip_grads({"all": self.flat_grads}, cfg.clip)  # in place; unused if we stop
+        if is_divergent(per_char, norm, self.first_loss, cfg.divergence_factor):
             # Keep the last good parameters: this step's update is never applied.
             self.status = "diverged"
             self.message = (
@@ -335,17 +354,14 @@ class Trainer:
         """Become the trainer `state` was exported from (same corpus and shape; see export_state)."""
         config = state["config"]
         if config.seq_length != self.config.seq_length:
-            self.config.seq_length = config.seq_length
-            self._setup_streams()
-        self.config = TrainConfig.from_dict(vars(config))
+            self.set_seq_length(config.seq_length)  # the data windows follow it
+        self.config = config
         for k, v in state["counters"].items():
             setattr(self, k, v)
         if "params" in state:
             self.flat_params[...] = state["params"]
             self.h = state["h"].copy()
-            if state["optimizer"] != self.optimizer.name:
-                self.optimizer = make_optimizer(state["optimizer"], {"all": self.flat_params}, state["lr"])
-            self.optimizer.lr = state["lr"]
+            self.set_optimizer(state["optimizer"], state["lr"])
             self.optimizer.load_state_dict(state["opt"])
             self.rng.bit_generator.state = state["rng"]
 

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from rnn.corpus import Corpus, decode_bytes, make_corpus, unusual_characters
-from rnn.train import TrainConfig
+from rnn.train import Trainer
 from rnn.viz.chars import char_labels
-from ui.state import builtin_corpus, get_trainer, new_trainer, set_trainer
+from ui.state import builtin_corpus, get_trainer, set_trainer
 
 LARGE_CORPUS = 1_000_000  # characters; above this one epoch takes a while
 LARGE_VOCAB = 200  # symbols; the output layer (V x H) grows with it
@@ -39,8 +39,7 @@ def use_corpus(corpus: Corpus) -> None:
 
     Raises ValueError (e.g. too short for the number of batch streams); the old model then stays.
     """
-    cfg = TrainConfig.from_dict(vars(get_trainer().config))
-    set_trainer(new_trainer(corpus, cfg))
+    set_trainer(Trainer(corpus, get_trainer().config))
     st.session_state.pop(PENDING, None)
 
 

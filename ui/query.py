@@ -3,67 +3,22 @@ parameters, and a new session opened from such a link starts with them.
 
     /Train?corpus=zen&hidden=64&seq=50&lr=0.05&opt=adam&clip=5&batch=4&seed=1&dtype=float32
 
-Only built-in corpora can be named in a link (pasted or uploaded text is not put in a URL); values that are
-unknown or out of range are ignored, so a hand-edited link never breaks the app.
+The keys and the allowed values come from the settings table (rnn/config.py): a link offers exactly what
+the Train page's widgets offer. Only built-in corpora can be named in a link (pasted or uploaded text is
+not put in a URL); values that are unknown or outside the app's range are ignored, and the page says so,
+so a hand-edited link never breaks the app.
 """
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
-from rnn.corpus import BUILTINS, fingerprint
-from rnn.optim import OPTIMIZERS
-from rnn.train import DTYPES, TrainConfig
+from rnn.config import SETTINGS, TrainConfig
+from rnn.corpus import BUILTINS
 
 CORPUS_PARAM = "corpus"
-
-
-def _pos_float(s: str) -> float:
-    x = float(s)
-    if not (math.isfinite(x) and x > 0):
-        raise ValueError(s)
-    return x
-
-
-def _nonneg_float(s: str) -> float:
-    x = float(s)
-    if not (math.isfinite(x) and x >= 0):
-        raise ValueError(s)
-    return x
-
-
-def _int_in(lo: int, hi: int):
-    def parse(s: str) -> int:
-        x = int(s)
-        if not lo <= x <= hi:
-            raise ValueError(s)
-        return x
-
-    return parse
-
-
-def _choice(options):
-    def parse(s: str) -> str:
-        if s not in options:
-            raise ValueError(s)
-        return s
-
-    return parse
-
-
-# query key -> (TrainConfig field, parser)
-PARAMS = {
-    "hidden": ("hidden_size", _int_in(1, 1024)),
-    "seq": ("seq_length", _int_in(1, 1000)),
-    "lr": ("learning_rate", _pos_float),
-    "opt": ("optimizer", _choice(OPTIMIZERS)),
-    "clip": ("clip", _nonneg_float),
-    "batch": ("batch_size", _int_in(1, 1024)),
-    "seed": ("seed", _int_in(0, 2**31 - 1)),
-    "dtype": ("dtype", _choice(DTYPES)),
-}
+IN_URL = [s for s in SETTINGS.values() if s.url]
+_IGNORED = "_query_ignored"
 
 
 def parse(params) -> tuple[str | None, dict, list[str]]:
@@ -75,50 +30,53 @@ def parse(params) -> tuple[str | None, dict, list[str]]:
             corpus = name
         else:
             ignored.append(CORPUS_PARAM)
-    for key, (field, parse_value) in PARAMS.items():
-        raw = params.get(key)
+    for s in IN_URL:
+        raw = params.get(s.url)
         if raw is None:
             continue
         try:
-            overrides[field] = parse_value(str(raw).strip())
+            overrides[s.name] = s.parse(str(raw).strip(), app=True)
         except ValueError:
-            ignored.append(key)
+            ignored.append(s.url)
     return corpus, overrides, ignored
 
 
 def encode(config: TrainConfig, corpus_name: str | None) -> dict[str, str]:
     """Query parameters for a config (and a built-in corpus name, when the corpus is one)."""
     out = {CORPUS_PARAM: corpus_name} if corpus_name else {}
-    for key, (field, _) in PARAMS.items():
-        value = getattr(config, field)
-        out[key] = f"{value:g}" if isinstance(value, float) else str(value)
+    for s in IN_URL:
+        out[s.url] = s.format(getattr(config, s.name))
     return out
 
 
 def initial_settings() -> tuple[str | None, dict]:
-    """For a new session: the corpus and overrides named in the URL (empty when there are none)."""
+    """For a new session: the corpus and overrides named in the URL (empty when there are none). Ignored
+    parameters are kept for ignored_notice()."""
     try:
         corpus, overrides, ignored = parse(st.query_params)
     except Exception:  # outside a Streamlit run (bare script): no URL
         return None, {}
     if ignored:
-        st.session_state["_query_ignored"] = ignored
+        st.session_state[_IGNORED] = ignored
     return corpus, overrides
 
 
-def builtin_name(corpus) -> str | None:
-    """The corpus's built-in name if it is an unmodified built-in corpus, else None."""
-    if corpus.name not in BUILTINS:
+def ignored_notice() -> str | None:
+    """Once per session: which of the link's parameters were ignored, and what they may be."""
+    ignored = st.session_state.pop(_IGNORED, None)
+    if not ignored:
         return None
-    from ui.state import builtin_text
+    by_url = {s.url: s for s in IN_URL}
+    allowed = [f"{key}: {by_url[key].allowed(app=True)}" for key in ignored if key in by_url]
+    if CORPUS_PARAM in ignored:
+        allowed.insert(0, f"{CORPUS_PARAM}: one of {', '.join(BUILTINS)}")
+    return (f"This link's {', '.join(ignored)} could not be used (unknown or out of range), so the defaults "
+            f"apply. Allowed: {'; '.join(allowed)}.")
 
-    text = builtin_text(corpus.name)
-    return corpus.name if corpus.text is text or corpus.fingerprint == fingerprint(text) else None
 
-
-def sync_url(trainer) -> None:
+def sync_url(config: TrainConfig, corpus_name: str | None) -> None:
     """Put the model's settings in the URL (only when they changed, to avoid needless browser updates)."""
-    want = encode(trainer.config, builtin_name(trainer.corpus))
-    current = {k: st.query_params.get(k) for k in [CORPUS_PARAM, *PARAMS]}
+    want = encode(config, corpus_name)
+    current = {k: st.query_params.get(k) for k in [CORPUS_PARAM, *(s.url for s in IN_URL)]}
     if {k: v for k, v in current.items() if v is not None} != want:
         st.query_params.from_dict(want)

@@ -7,13 +7,15 @@ read-only text and encoding of the built-in corpora.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from rnn.corpus import DEFAULT_BUILTIN, Corpus, load_builtin, make_corpus
+from rnn.corpus import BUILTINS, DEFAULT_BUILTIN, Corpus, fingerprint, load_builtin, make_corpus
 from rnn.train import TrainConfig, Trainer
+from ui.query import initial_settings
 
 TRAINER = "trainer"
-CORPUS = "corpus"
 RUNNING = "running"
 
 # Validation and stored samples are what cost time besides training, so the app spaces them out.
@@ -39,12 +41,18 @@ def builtin_corpus(name: str, seq_length: int = 25) -> Corpus:
     return corpus
 
 
+def builtin_name(corpus: Corpus) -> str | None:
+    """The corpus's built-in name if it is an unmodified built-in corpus, else None."""
+    if corpus.name not in BUILTINS:
+        return None
+    text = builtin_text(corpus.name)
+    return corpus.name if corpus.text is text or corpus.fingerprint == fingerprint(text) else None
+
+
 def default_config(**overrides) -> TrainConfig:
     """min-char-rnn's hyperparameters with the app's evaluation cadence."""
     cfg = TrainConfig(eval_every=UI_EVAL_EVERY, eval_max_chars=UI_EVAL_MAX_CHARS, sample_every=UI_SAMPLE_EVERY)
-    for k, v in overrides.items():
-        setattr(cfg, k, v)
-    return cfg.validate()
+    return replace(cfg, **overrides).validate()
 
 
 def init_state() -> None:
@@ -52,9 +60,7 @@ def init_state() -> None:
     ss = st.session_state
     ss.setdefault(RUNNING, False)
     if TRAINER not in ss:
-        from ui.query import initial_settings  # a shared link's corpus and settings (issue 5)
-
-        name, overrides = initial_settings()
+        name, overrides = initial_settings()  # a shared link's corpus and settings
         try:
             config = default_config(**overrides)
             corpus = builtin_corpus(name or DEFAULT_BUILTIN, config.seq_length)
@@ -62,7 +68,6 @@ def init_state() -> None:
         except ValueError:  # settings that do not fit together (e.g. too many streams): the defaults
             corpus = builtin_corpus(DEFAULT_BUILTIN, default_config().seq_length)
             ss[TRAINER] = Trainer(corpus, default_config())
-        ss[CORPUS] = corpus
 
 
 def get_trainer() -> Trainer:
@@ -77,7 +82,6 @@ def set_trainer(trainer: Trainer) -> None:
 
     finish()  # the old model's run is complete: record its final state on the Runs page
     st.session_state[TRAINER] = trainer
-    st.session_state[CORPUS] = trainer.corpus
     st.session_state[RUNNING] = False
 
 
@@ -97,43 +101,12 @@ def set_running(flag: bool) -> None:
 # --------------------------------------------------------------------------- changing the model
 
 
-def new_trainer(corpus: Corpus, config: TrainConfig) -> Trainer:
-    """A fresh Trainer; ValueError (readable) when the config does not fit the corpus."""
-    return Trainer(corpus, config)
-
-
 def reset_model() -> Trainer:
     """Start again from fresh parameters with the current corpus and settings."""
     old = get_trainer()
-    cfg = TrainConfig.from_dict(vars(old.config))
-    trainer = new_trainer(old.corpus, cfg)
+    trainer = Trainer(old.corpus, old.config)  # configs are frozen: sharing one is safe
     set_trainer(trainer)
     return trainer
-
-
-def switch_optimizer(trainer: Trainer, name: str, lr: float | None = None) -> None:
-    """Use another optimizer mid-run: the parameters stay, the optimizer's memory starts empty."""
-    from rnn.optim import make_optimizer
-
-    lr = trainer.optimizer.lr if lr is None else float(lr)
-    trainer.optimizer = make_optimizer(name, {"all": trainer.flat_params}, lr)
-    trainer.config.optimizer = name
-    trainer.config.learning_rate = lr
-
-
-def set_seq_length(trainer: Trainer, seq_length: int) -> None:
-    """Change the BPTT length mid-run. No parameter depends on it; only the data windows are recomputed
-    (ValueError, with the old length kept, if the text is too short for it)."""
-    old = trainer.config.seq_length
-    if seq_length == old:
-        return
-    trainer.config.seq_length = int(seq_length)
-    try:
-        trainer._setup_streams()  # the engine's own window setup; no public setter exists for this
-    except ValueError:
-        trainer.config.seq_length = old
-        trainer._setup_streams()
-        raise
 
 
 def trainer_lock():

@@ -17,46 +17,47 @@ from pathlib import Path
 
 import streamlit as st
 
+from rnn.config import SETTINGS, TrainConfig
 from rnn.runs.store import DB_NAME, RunStore, default_home
 from rnn.runs.sweep import SweepSpec, expand
-from rnn.runs.sweep import default_workers as _cores
 
 ACTIVE = "runs_active_sweep"
 LAST_RESULT = "runs_last_sweep_result"
 REPO = Path(__file__).resolve().parents[1]
+# The form's text fields: sweep axes (rnn/config.py) typed as comma-separated lists; the optimizer is a
+# multiselect of its choices.
+LIST_LABELS = {"learning_rate": "Learning rates", "hidden_size": "Hidden sizes", "seq_length": "Sequence lengths",
+               "batch_size": "Batch streams (sweep)"}
 
 
-def default_workers() -> int:
-    return _cores()
+def list_help(name: str) -> str:
+    return f"Comma-separated values, each {SETTINGS[name].allowed(app=True)}."
 
 
-def parse_list(text: str, kind, label: str) -> list:
+def parse_list(text: str, name: str) -> list:
+    """The values of a comma-separated field, each within the app's range of setting `name`."""
+    setting, label = SETTINGS[name], LIST_LABELS[name]
     values = []
     for part in text.replace(";", ",").split(","):
         part = part.strip()
         if not part:
             continue
         try:
-            values.append(kind(part))
+            values.append(setting.parse(part, app=True))
         except ValueError:
-            raise ValueError(f"{label}: {part!r} is not a valid {kind.__name__}; separate values with commas") from None
+            raise ValueError(f"{label}: {part!r} is not {setting.allowed(app=True)}; separate values with "
+                             "commas") from None
     if not values:
         raise ValueError(f"{label}: give at least one value")
     return values
 
 
-def start(store: RunStore, *, corpus=None, builtin: str | None, lrs: str, hiddens: str, seqs: str, batches: str,
-          optimizers: list[str], budget_kind: str, budget: float, random_n: int, workers: int) -> int:
-    """Validate the form, create the sweep row, start the sweep process. Returns the sweep id."""
-    grid = {
-        "lr": parse_list(lrs, float, "Learning rates"),
-        "hidden": parse_list(hiddens, int, "Hidden sizes"),
-        "seq_length": parse_list(seqs, int, "Sequence lengths"),
-        "batch": parse_list(batches, int, "Batch streams"),
-        "optimizer": list(optimizers) or ["adagrad"],
-    }
-    if any(v <= 0 for v in grid["lr"]):
-        raise ValueError("Learning rates must be positive")
+def start(store: RunStore, *, corpus=None, builtin: str | None, lists: dict[str, str], optimizers: list[str],
+          budget_kind: str, budget: float, random_n: int, workers: int) -> int:
+    """Validate the form, store the sweep's spec, start the sweep process on it. Returns the sweep id.
+    `lists` holds the text of each LIST_LABELS field."""
+    grid = {name: parse_list(lists[name], name) for name in LIST_LABELS}
+    grid["optimizer"] = list(optimizers) or [TrainConfig().optimizer]
     sweep_dir = store.home / "sweeps"
     sweep_dir.mkdir(parents=True, exist_ok=True)
     corpus_file = None
@@ -68,15 +69,10 @@ def start(store: RunStore, *, corpus=None, builtin: str | None, lrs: str, hidden
     spec = SweepSpec(grid=grid, builtin=builtin, corpus_file=str(corpus_file) if corpus_file else None,
                      corpus_name=corpus.name if corpus is not None else None,
                      steps=steps, seconds=seconds, random=random_n, name="sweep").validate()
-    total = len(expand(spec))
-    sweep_id = store.create_sweep(spec.name, asdict(spec), total)
+    sweep_id = store.create_sweep(spec.name, asdict(spec), len(expand(spec)))
+    # The sweep process reads the spec from the store: what it runs is exactly what the store shows.
     cmd = [sys.executable, "-m", "rnn", "sweep", "--home", str(store.home.resolve()), "--sweep-id", str(sweep_id),
-           "--workers", str(workers), "--random", str(random_n), "--name", f"sweep{sweep_id}",
-           "--lr", *map(str, grid["lr"]), "--hidden", *map(str, grid["hidden"]),
-           "--seq-length", *map(str, grid["seq_length"]), "--batch", *map(str, grid["batch"]),
-           "--optimizer", *grid["optimizer"]]
-    cmd += ["--corpus", str(corpus_file), "--corpus-name", corpus.name] if corpus_file else ["--builtin", builtin]
-    cmd += ["--steps", str(steps)] if steps is not None else ["--seconds", str(seconds)]
+           "--workers", str(workers)]
     log = open(sweep_dir / f"sweep-{sweep_id}.log", "w")  # noqa: SIM115 - the child owns it from here
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -97,10 +93,6 @@ def active_sweep(store: RunStore) -> int | None:
         forget(store, active["id"])
         return None
     return active["id"]
-
-
-def cancel(store: RunStore, sweep_id: int) -> None:
-    store.cancel_sweep(sweep_id)
 
 
 def forget(store: RunStore, sweep_id: int) -> None:

@@ -7,26 +7,18 @@ already reflects the change.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import streamlit as st
 
+from rnn.config import LIVE, MODEL, SETTINGS, Setting
 from rnn.optim import DEFAULT_LR
 from rnn.sample import sample
-from rnn.train import TrainConfig, Trainer
+from rnn.train import Trainer
 from rnn.viz.training import MAX_POINTS, grad_figure, loss_figure
 from ui.baselines import baselines_for
 from ui.history import history_arrays
-from ui.state import (
-    get_trainer,
-    is_running,
-    new_trainer,
-    reset_model,
-    set_running,
-    set_seq_length,
-    set_trainer,
-    switch_optimizer,
-    trainer_lock,
-)
+from ui.state import get_trainer, is_running, reset_model, set_running, set_trainer, trainer_lock
 from ui.widgets import flash
 
 TICK_SECONDS = 0.2  # compute per live tick: short enough that clicks stay responsive
@@ -36,18 +28,18 @@ SAMPLE_LENGTH = 200
 LIVE_POINTS = 1000  # curve points per trace while running (MAX_POINTS = 2000 when paused)
 CHART_EVERY_SECONDS = 1.0  # while running, the charts and the sample are redrawn this often
 
-LR_OPTIONS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
-CLIP_OPTIONS = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
-HIDDEN_OPTIONS = [8, 16, 32, 50, 64, 100, 128, 200, 256, 384, 512]
-BATCH_OPTIONS = [1, 2, 4, 8, 16, 32, 64, 128]
-SEQ_RANGE = (2, 200)
 
-# widget keys
-K_LR, K_OPT, K_CLIP, K_SEQ = "tr_lr", "tr_opt", "tr_clip", "tr_seq"
-K_HIDDEN, K_BATCH, K_SEED, K_DTYPE = "tr_hidden", "tr_batch", "tr_seed", "tr_dtype"
-SHAPE_KEYS = {K_HIDDEN: "hidden_size", K_BATCH: "batch_size", K_SEED: "seed", K_DTYPE: "dtype"}
-LIVE_KEYS = {K_LR: "learning_rate", K_OPT: "optimizer", K_CLIP: "clip", K_SEQ: "seq_length"}
-SHAPE_LABELS = {"hidden_size": "Hidden size", "batch_size": "Batch streams", "seed": "Seed", "dtype": "Dtype"}
+def widget_key(name: str) -> str:
+    """The Train page's widget for a setting is keyed by its URL key, so the page and a link agree."""
+    return f"tr_{SETTINGS[name].url}"
+
+
+# The settings the Train page offers are the ones a link can carry (rnn/config.py).
+ON_PAGE = [s for s in SETTINGS.values() if s.url]
+LIVE_KEYS = {widget_key(s.name): s.name for s in ON_PAGE if s.kind == LIVE}
+SHAPE_KEYS = {widget_key(s.name): s.name for s in ON_PAGE if s.kind == MODEL}
+K_LR, K_OPT, K_CLIP, K_SEQ = (widget_key(n) for n in ("learning_rate", "optimizer", "clip", "seq_length"))
+K_HIDDEN, K_BATCH, K_SEED, K_DTYPE = (widget_key(n) for n in ("hidden_size", "batch_size", "seed", "dtype"))
 _SYNCED = "_train_widgets_for"
 _LIVE = "_live_stats"
 _SAMPLE = "_latest_sample"
@@ -56,7 +48,7 @@ _FIGS = "_train_figures"
 
 def with_value(options: list, value) -> list:
     """Options plus `value` (e.g. from an uploaded checkpoint), sorted."""
-    return options if value in options else sorted([*options, value])
+    return options if value is None or value in options else sorted([*options, value])
 
 
 def fmt_lr(x: float) -> str:
@@ -67,16 +59,38 @@ def fmt_clip(x: float) -> str:
     return "off" if x == 0 else f"±{x:g}"
 
 
+def _help(s: Setting) -> str:
+    when = "Takes effect at the next step." if s.kind == LIVE else "Applying it starts a new model."
+    return f"{s.help[0].upper()}{s.help[1:]}. {when}"
+
+
+def options_args(name: str) -> dict:
+    """Label, options, key and help of a select widget for a setting: its choices, or its preset stops
+    plus the model's current value (a checkpoint may bring one the app does not offer)."""
+    s, key = SETTINGS[name], widget_key(name)
+    options = list(s.choices) or with_value(list(s.stops), st.session_state.get(key))
+    return {"label": s.label, "options": options, "key": key, "help": _help(s)}
+
+
+def range_args(name: str) -> dict:
+    """Label, bounds, key and help of a slider or number input for a setting: the app's range, widened to
+    the model's current value if that lies outside it."""
+    s, key = SETTINGS[name], widget_key(name)
+    value = st.session_state.get(key)
+    low, high = s.low, s.high
+    if value is not None:
+        low, high = min(low, value), max(high, value)
+    return {"label": s.label, "min_value": low, "max_value": high, "key": key, "help": _help(s)}
+
+
 def sync_widgets(trainer: Trainer) -> None:
     """Point the widgets at the model's config when the model changed (reset, new corpus, checkpoint) or
     when Streamlit dropped their state (after visiting another page)."""
     ss = st.session_state
     fresh = ss.get(_SYNCED) is not trainer
-    cfg = trainer.config
-    for key, attr in {**LIVE_KEYS, **SHAPE_KEYS}.items():
+    for key, name in {**LIVE_KEYS, **SHAPE_KEYS}.items():
         if fresh or key not in ss:
-            value = getattr(cfg, attr)
-            ss[key] = float(value) if attr in ("learning_rate", "clip") else value
+            ss[key] = SETTINGS[name].type(getattr(trainer.config, name))
     ss[_SYNCED] = trainer
 
 
@@ -84,7 +98,9 @@ def sync_widgets(trainer: Trainer) -> None:
 
 
 def on_lr() -> None:
-    get_trainer().set_learning_rate(st.session_state[K_LR])
+    trainer = get_trainer()
+    with trainer_lock():
+        trainer.set_learning_rate(st.session_state[K_LR])
 
 
 def on_optimizer() -> None:
@@ -94,21 +110,23 @@ def on_optimizer() -> None:
         return
     lr = DEFAULT_LR[name]
     with trainer_lock():
-        switch_optimizer(trainer, name, lr)
+        trainer.set_optimizer(name, lr)
     st.session_state[K_LR] = lr
     flash("info", f"Switched to **{name}**. The parameters are kept; the optimizer's memory starts empty. "
                   f"The learning rate is now {name}'s usual {lr:g}.")
 
 
 def on_clip() -> None:
-    get_trainer().set_clip(st.session_state[K_CLIP])
+    trainer = get_trainer()
+    with trainer_lock():
+        trainer.set_clip(st.session_state[K_CLIP])
 
 
 def on_seq() -> None:
     trainer = get_trainer()
     try:
         with trainer_lock():
-            set_seq_length(trainer, st.session_state[K_SEQ])
+            trainer.set_seq_length(st.session_state[K_SEQ])
     except ValueError as exc:
         st.session_state[K_SEQ] = trainer.config.seq_length
         flash("error", f"Sequence length not changed: {exc}.")
@@ -121,9 +139,9 @@ def pending_shape(trainer: Trainer) -> list[tuple[str, object, object]]:
     """(label, current, requested) for each shape setting whose widget differs from the model."""
     ss = st.session_state
     out = []
-    for key, attr in SHAPE_KEYS.items():
-        if key in ss and ss[key] != getattr(trainer.config, attr):
-            out.append((SHAPE_LABELS[attr], getattr(trainer.config, attr), ss[key]))
+    for key, name in SHAPE_KEYS.items():
+        if key in ss and ss[key] != getattr(trainer.config, name):
+            out.append((SETTINGS[name].label, getattr(trainer.config, name), ss[key]))
     return out
 
 
@@ -131,11 +149,9 @@ def apply_shape() -> None:
     """Build a fresh model with the requested shape; on a bad combination keep the old one."""
     ss = st.session_state
     old = get_trainer()
-    cfg = TrainConfig.from_dict(vars(old.config))
-    for key, attr in SHAPE_KEYS.items():
-        setattr(cfg, attr, ss[key])
+    cfg = replace(old.config, **{name: ss[key] for key, name in SHAPE_KEYS.items()})
     try:
-        set_trainer(new_trainer(old.corpus, cfg.validate()))
+        set_trainer(Trainer(old.corpus, cfg))
     except ValueError as exc:
         flash("error", f"These settings do not fit the corpus: {exc}. The current model is unchanged.")
         return
@@ -146,8 +162,8 @@ def apply_shape() -> None:
 def revert_shape() -> None:
     ss = st.session_state
     cfg = get_trainer().config
-    for key, attr in SHAPE_KEYS.items():
-        ss[key] = getattr(cfg, attr)
+    for key, name in SHAPE_KEYS.items():
+        ss[key] = getattr(cfg, name)
 
 
 # --------------------------------------------------------------------------- buttons
@@ -265,10 +281,3 @@ def latest_sample(trainer: Trainer) -> tuple[int, str]:
                   h=trainer.h[0])
     ss[_SAMPLE] = (trainer, trainer.iteration, text)
     return trainer.iteration, text
-
-
-def epoch_seconds(trainer: Trainer) -> float | None:
-    """Compute time one epoch takes at the current speed."""
-    cps = trainer.chars_per_sec
-    return len(trainer.corpus.train) / cps if cps > 0 else None
-

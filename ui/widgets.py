@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from rnn.evaluate import bits
+from ui.query import ignored_notice
 from ui.state import get_trainer, init_state, set_running
 
 APP_NAME = "RNN Lab"
@@ -27,6 +28,9 @@ def page_setup(title: str, icon: str = "🔁", *, live: bool = False, show_progr
     if not live:
         set_running(False)
     sidebar_status(show_progress=show_progress)
+    notice = ignored_notice()  # a shared link with values the app cannot use: say so once
+    if notice:
+        st.warning(notice, icon=ICONS["warning"])
 
 
 def fmt_int(n: int) -> str:

@@ -7,28 +7,24 @@ import sys
 import time
 
 from ..checkpoint import load_checkpoint, save_checkpoint
+from ..config import LIVE, SETTINGS
 from ..corpus import BUILTINS, DEFAULT_BUILTIN, DEFAULT_VAL_FRACTION, decode_bytes, load_builtin, make_corpus
 from ..train import TrainConfig, Trainer
+from .setting_flags import FLAGGED, add_setting_flags, given_settings
 
 
 def add_parser(sub):
-    p = sub.add_parser("train", help="train the RNN", description="Train the character-level RNN.")
+    live = ", ".join(f"--{s.flag}" for s in FLAGGED if s.kind == LIVE)
+    p = sub.add_parser("train", help="train the RNN", description=(
+        f"Train the character-level RNN. With --resume, {live} change the resumed run; the other settings "
+        "are fixed by the checkpoint."))
     src = p.add_mutually_exclusive_group()
     src.add_argument("--corpus", metavar="FILE", help="UTF-8 text file to train on")
     src.add_argument("--builtin", choices=list(BUILTINS), help=f"built-in corpus (default {DEFAULT_BUILTIN})")
     src.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (exact resume)")
-    # Defaults are filled in by build_trainer, so that with --resume we can tell which flags were given.
-    d = TrainConfig()
-    p.add_argument("--hidden", type=int, help=f"hidden units (default {d.hidden_size})")
-    p.add_argument("--seq-length", type=int, help=f"BPTT steps (default {d.seq_length})")
-    p.add_argument("--lr", type=float, help=f"learning rate (default {d.learning_rate}; with --resume: the new rate)")
-    p.add_argument("--batch", type=int, help=f"parallel streams (default {d.batch_size})")
-    p.add_argument("--optimizer", choices=["adagrad", "sgd", "rmsprop", "adam"], help=f"(default {d.optimizer})")
-    p.add_argument("--clip", type=float, help=f"element-wise gradient clip, 0 = off (default {d.clip})")
-    p.add_argument("--dtype", choices=["float64", "float32"], help=f"(default {d.dtype})")
-    p.add_argument("--seed", type=int, help=f"(default {d.seed})")
+    # Absent setting flags are None, so that with --resume we can tell which flags were given.
+    add_setting_flags(p)
     p.add_argument("--val-fraction", type=float, help=f"last fraction held out (default {DEFAULT_VAL_FRACTION})")
-    p.add_argument("--eval-every", type=int, help=f"validation every N steps, 0: end only (default {d.eval_every})")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="number of training steps")
     budget.add_argument("--seconds", type=float, help="train for this many seconds")
@@ -39,46 +35,28 @@ def add_parser(sub):
     p.set_defaults(run=run)
 
 
-# flag -> the TrainConfig field it sets (an absent flag takes TrainConfig's default)
-CONFIG_FLAGS = {"hidden": "hidden_size", "seq_length": "seq_length", "lr": "learning_rate", "batch": "batch_size",
-                "optimizer": "optimizer", "clip": "clip", "dtype": "dtype", "seed": "seed", "eval_every": "eval_every"}
-# the flags whose values a checkpoint fixes (the model's shape, its data and its numerics)
-FIXED_BY_CHECKPOINT = ("hidden", "seq_length", "batch", "optimizer", "dtype", "seed")
-
-
 def resume_trainer(args) -> Trainer:
-    """Load a checkpoint; --lr, --clip and --eval-every change the resumed run, the rest must match it."""
+    """Load a checkpoint; live settings (rnn/config.py) change the resumed run, the rest must match it."""
     trainer = load_checkpoint(args.resume)
-    cfg = trainer.config
-    for flag in FIXED_BY_CHECKPOINT:
-        given, field = getattr(args, flag), CONFIG_FLAGS[flag]
-        if given is not None and given != getattr(cfg, field):
-            raise ValueError(f"--{flag.replace('_', '-')} {given} does not match the checkpoint "
-                             f"({field} = {getattr(cfg, field)}); a resumed run keeps its model and data: "
-                             "drop the flag, or start a new run without --resume")
+    given = given_settings(args)
+    for name, value in given.items():
+        setting, current = SETTINGS[name], getattr(trainer.config, name)
+        if setting.kind != LIVE and value != current:
+            raise ValueError(f"--{setting.flag} {value} does not match the checkpoint ({name} = {current}); "
+                             "a resumed run keeps its model and data: drop the flag, or start a new run "
+                             "without --resume")
     if args.val_fraction is not None:
         raise ValueError("--val-fraction cannot change on --resume: the split is stored in the checkpoint")
-    if args.lr is not None:
-        trainer.set_learning_rate(args.lr)
-        trainer.resume()  # a run stopped by the divergence guard continues with the new rate
-    if args.clip is not None:
-        if not args.clip >= 0:
-            raise ValueError("--clip must be >= 0 (0 disables clipping)")
-        trainer.set_clip(args.clip)
-    if args.eval_every is not None:
-        cfg.eval_every = max(0, args.eval_every)
+    trainer.change(**{k: v for k, v in given.items() if SETTINGS[k].kind == LIVE})
+    if {"learning_rate", "clip"} & given.keys():
+        trainer.resume()  # a run stopped by the divergence guard continues with the new rate or clip
     return trainer
 
 
 def build_trainer(args) -> Trainer:
     if args.resume:
         return resume_trainer(args)
-    config = TrainConfig()
-    for flag, field in CONFIG_FLAGS.items():
-        if getattr(args, flag) is not None:
-            setattr(config, field, getattr(args, flag))
-    config.eval_every = max(0, config.eval_every)
-    config.validate()
+    config = TrainConfig(**given_settings(args)).validate()
     val_fraction = DEFAULT_VAL_FRACTION if args.val_fraction is None else args.val_fraction
     if args.corpus:
         with open(args.corpus, "rb") as f:
@@ -126,17 +104,13 @@ def run(args) -> int:
 
     recorder = SafeRecorder(trainer, enabled=not args.no_record, name=args.name, source="cli")
     t0 = time.perf_counter()
+
+    def report(trainer) -> None:
+        progress.update(trainer.iteration - start_iter if steps is not None else time.perf_counter() - t0, trainer)
+        recorder.update()
+
     with recorder:
-        if steps is not None:
-            while trainer.iteration - start_iter < steps and trainer.status != "diverged":
-                trainer.step(min(100, steps - (trainer.iteration - start_iter)))
-                progress.update(trainer.iteration - start_iter, trainer)
-                recorder.update()
-        else:
-            while time.perf_counter() - t0 < args.seconds and trainer.status != "diverged":
-                trainer.train_for(min(0.2, args.seconds - (time.perf_counter() - t0)))
-                progress.update(time.perf_counter() - t0, trainer)
-                recorder.update()
+        trainer.train(steps=steps, seconds=args.seconds if steps is None else None, callback=report, every=0.2)
         progress.update(progress.total, trainer, force=True)
         progress.close()
         val = trainer.evaluate()

@@ -1,9 +1,7 @@
 """RunRecorder: writes a Trainer's progress to the run store now and then, and its result at the end.
 
     recorder = RunRecorder(trainer, source="cli")      # creates the run row (status "running")
-    while training:
-        trainer.step(100)
-        recorder.update()                               # throttled: at most every `every` seconds
+    trainer.train(steps=1000, callback=lambda t: recorder.update())  # throttled: every `every` seconds
     recorder.finish()                                   # final metrics, checkpoint, "finished"/"diverged"
 
 Each write is one transaction holding the new metric rows and the run's summary, so a reader always
@@ -84,7 +82,8 @@ class RunRecorder:
     disk. Each write adds only the metric rows not yet written (strided by stride_at, so a long run stays
     small) and refreshes the summary, in one transaction. `finish()` records the final status ("finished" or
     "diverged") with a checkpoint, `fail()` a "failed" or "killed" one; used as a context manager, it picks
-    between them by how the block ended. The trainer itself is only read, never changed.
+    between them by how the block ended. `save()` writes a checkpoint without ending the run (a live model
+    that pauses or autosaves). The trainer itself is only read, never changed.
     """
 
     def __init__(self, trainer, store: RunStore | None = None, *, name: str | None = None, source: str = "cli",

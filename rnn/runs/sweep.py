@@ -17,21 +17,22 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
+from ..config import SETTINGS
 from .store import RunStore
 
-# Sweepable hyperparameter -> TrainConfig field.
-PARAMS = {"lr": "learning_rate", "hidden": "hidden_size", "seq_length": "seq_length", "optimizer": "optimizer",
-          "batch": "batch_size"}
+# The sweepable settings (rnn/config.py marks them), in the order run names list them.
+AXES = [s.name for s in SETTINGS.values() if s.sweep]
 MAX_RUNS = 1000
 
 
 @dataclass
 class SweepSpec:
-    """What to sweep. `grid` maps PARAMS keys to lists of values; `random` > 0 draws that many configs
-    (learning rate log-uniform between the smallest and largest given value, the rest uniformly from the
-    given choices) instead of the full grid. Budget: `steps` or `seconds` per run."""
+    """What to sweep. `grid` maps TrainConfig fields (AXES) to lists of values; `random` > 0 draws that many
+    configs (log-scale settings such as the learning rate log-uniformly between the smallest and largest
+    given value, the rest uniformly from the given choices) instead of the full grid. Budget: `steps` or
+    `seconds` per run. This is what the run store keeps for a sweep, and what its process runs."""
 
     grid: dict = field(default_factory=dict)
     builtin: str | None = None
@@ -46,13 +47,21 @@ class SweepSpec:
     name: str = "sweep"
     tags: list = field(default_factory=list)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> SweepSpec:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
     def validate(self) -> SweepSpec:
-        unknown = set(self.grid) - set(PARAMS)
+        unknown = set(self.grid) - set(AXES)
         if unknown:
-            raise ValueError(f"cannot sweep {', '.join(sorted(unknown))}; choose from {', '.join(PARAMS)}")
+            raise ValueError(f"cannot sweep {', '.join(sorted(unknown))}; choose from {', '.join(AXES)}")
         for k, values in self.grid.items():
             if not values:
-                raise ValueError(f"--{k.replace('_', '-')} needs at least one value")
+                raise ValueError(f"--{SETTINGS[k].flag} needs at least one value")
+            problems = [p for v in values if (p := SETTINGS[k].problem(v))]
+            if problems:
+                raise ValueError(problems[0])
         if (self.steps is None) == (self.seconds is None):
             raise ValueError("give a budget per run: steps or seconds (one of them)")
         if self.steps is not None and self.steps < 1:
@@ -71,7 +80,7 @@ class SweepSpec:
 
 def expand(spec: SweepSpec) -> list[dict]:
     """The list of TrainConfig overrides, one per run (the grid's cartesian product, or random draws)."""
-    keys = [k for k in PARAMS if k in spec.grid]
+    keys = [k for k in AXES if k in spec.grid]
     if spec.random:
         rng = random.Random(spec.seed)
         out = []
@@ -79,111 +88,140 @@ def expand(spec: SweepSpec) -> list[dict]:
             cfg = {}
             for k in keys:
                 values = spec.grid[k]
-                if k == "lr" and len(values) > 1:
+                if SETTINGS[k].log and len(values) > 1:
                     lo, hi = math.log(min(values)), math.log(max(values))
-                    cfg[PARAMS[k]] = float(f"{math.exp(rng.uniform(lo, hi)):.4g}")
+                    cfg[k] = float(f"{math.exp(rng.uniform(lo, hi)):.4g}")
                 else:
-                    cfg[PARAMS[k]] = rng.choice(list(values))
+                    cfg[k] = rng.choice(list(values))
             out.append(cfg)
         return out
     combos = itertools.product(*(spec.grid[k] for k in keys))
-    return [{PARAMS[k]: v for k, v in zip(keys, combo, strict=True)} for combo in combos]
+    return [dict(zip(keys, combo, strict=True)) for combo in combos]
 
 
 def run_name(spec: SweepSpec, overrides: dict) -> str:
-    short = {"learning_rate": "lr", "hidden_size": "h", "seq_length": "T", "optimizer": "", "batch_size": "B"}
-    parts = [f"{short[k]}{v:g}" if isinstance(v, float) else f"{short[k]}{v}" for k, v in overrides.items()]
+    parts = [f"{SETTINGS[k].symbol}{SETTINGS[k].format(v)}" for k, v in overrides.items()]
     return f"{spec.name} " + " ".join(parts) if parts else spec.name
 
 
-def _load_text(spec_d: dict) -> tuple[str, str]:
+@dataclass
+class RunResult:
+    """How one run of a sweep ended: status finished | diverged | failed | killed | cancelled."""
+
+    index: int  # position in expand(spec)
+    status: str
+    run_id: int | None = None
+    val_loss: float | None = None
+    train_loss: float | None = None
+    message: str = ""
+
+
+@dataclass
+class SweepTask:
+    """One run of a sweep, as a worker receives it."""
+
+    index: int
+    overrides: dict
+    name: str
+    spec: SweepSpec
+    sweep_id: int
+    home: str | None  # the run store's folder; None on Ray, where the driver records
+
+
+def _load_text(spec: SweepSpec) -> tuple[str, str]:
     from ..corpus import DEFAULT_BUILTIN, decode_bytes, load_builtin
 
-    if spec_d.get("corpus_file"):
-        with open(spec_d["corpus_file"], "rb") as f:
-            return decode_bytes(f.read()), spec_d.get("corpus_name") or os.path.basename(spec_d["corpus_file"])
-    name = spec_d.get("builtin") or DEFAULT_BUILTIN
+    if spec.corpus_file:
+        with open(spec.corpus_file, "rb") as f:
+            return decode_bytes(f.read()), spec.corpus_name or os.path.basename(spec.corpus_file)
+    name = spec.builtin or DEFAULT_BUILTIN
     return load_builtin(name), name
 
 
-def _build(task: dict, text: str | None = None, corpus_name: str | None = None):
+def _build(task: SweepTask, text: str | None = None, corpus_name: str | None = None):
     from ..corpus import make_corpus
     from ..train import TrainConfig, Trainer
 
-    spec_d = task["spec"]
     if text is None:
-        text, corpus_name = _load_text(spec_d)
-    cfg = TrainConfig(**{"eval_every": 0, **spec_d.get("base", {}), **task["overrides"]}).validate()
-    corpus = make_corpus(text, corpus_name, seq_length=cfg.seq_length, val_fraction=spec_d.get("val_fraction", 0.1))
+        text, corpus_name = _load_text(task.spec)
+    # Sweeps score each run once at the end unless the spec asks for more.
+    cfg = TrainConfig(**{"eval_every": 0, **task.spec.base, **task.overrides}).validate()
+    corpus = make_corpus(text, corpus_name, seq_length=cfg.seq_length, val_fraction=task.spec.val_fraction)
     return Trainer(corpus, cfg)
 
 
-def _train(trainer, spec_d: dict, check: Callable[[], bool] | None = None) -> bool:
-    """Train for the budget; returns False if `check()` asked to stop early. Works in short chunks."""
-    steps, seconds = spec_d.get("steps"), spec_d.get("seconds")
-    t0 = time.perf_counter()
-    last_check = t0
-    while trainer.status != "diverged":
-        if steps is not None:
-            left = steps - trainer.iteration
-            if left <= 0:
-                break
-            trainer.step(min(50, left))
-        else:
-            left = seconds - (time.perf_counter() - t0)
-            if left <= 0:
-                break
-            trainer.train_for(min(0.25, left))
-        now = time.perf_counter()
-        if check is not None and now - last_check > 0.25:
-            last_check = now
-            if not check():
-                return False
-    return True
+def _train(trainer, spec: SweepSpec, check: Callable[[], bool] | None = None) -> bool:
+    """Train for the spec's budget; returns False if `check()` asked to stop early."""
+    stopped = False
+
+    def callback(_trainer) -> bool:
+        nonlocal stopped
+        stopped = not check()
+        return not stopped
+
+    trainer.train(steps=spec.steps, seconds=spec.seconds, callback=callback if check else None)
+    return not stopped
 
 
-def process_task(task: dict) -> dict:
-    """One sweep run inside a pool worker: trains and records live in the store at task['home']."""
+def process_task(task: SweepTask) -> RunResult:
+    """One sweep run inside a pool worker: trains and records live in the store at task.home."""
     from .recorder import RunRecorder
 
-    store = RunStore(task["home"])
-    sweep_id = task["sweep_id"]
-    if store.sweep_cancelled(sweep_id):
-        return {"index": task["index"], "run_id": None, "status": "cancelled"}
+    store = RunStore(task.home)
+    if store.sweep_cancelled(task.sweep_id):
+        return RunResult(task.index, "cancelled")
     try:
         trainer = _build(task)
     except Exception as exc:  # a bad config (e.g. batch too large for the corpus) is one failed run, not a crash
-        run_id = store.create_run(config=task["overrides"], name=task["name"], source="sweep", sweep_id=sweep_id,
-                                  tags=task["spec"].get("tags", ()))
+        run_id = store.create_run(config=task.overrides, name=task.name, source="sweep", sweep_id=task.sweep_id,
+                                  tags=task.spec.tags)
         store.finish_run(run_id, "failed", message=f"{type(exc).__name__}: {exc}")
-        return {"index": task["index"], "run_id": run_id, "status": "failed", "message": str(exc)}
-    rec = RunRecorder(trainer, store, name=task["name"], source="sweep", sweep_id=sweep_id, every=1.0,
-                      tags=task["spec"].get("tags", ()))
+        return RunResult(task.index, "failed", run_id, message=str(exc))
+    rec = RunRecorder(trainer, store, name=task.name, source="sweep", sweep_id=task.sweep_id, every=1.0,
+                      tags=task.spec.tags)
     try:
         def check():
             rec.update()
-            return not store.sweep_cancelled(sweep_id)
+            return not store.sweep_cancelled(task.sweep_id)
 
-        if not _train(trainer, task["spec"], check):
+        if not _train(trainer, task.spec, check):
             trainer.evaluate()
             rec.fail("cancelled", status="killed")
-            return {"index": task["index"], "run_id": rec.run_id, "status": "killed"}
+            return RunResult(task.index, "killed", rec.run_id)
         trainer.evaluate()
         status = rec.finish()
     except KeyboardInterrupt:  # Ctrl-C reaches the workers too
         rec.fail("interrupted", status="killed")
         # Cancel the sweep from here as well: this worker may pick up a queued task before the main
         # process has recorded the cancellation, and that run must not start.
-        store.cancel_sweep(sweep_id)
+        store.cancel_sweep(task.sweep_id)
         raise
     except BaseException as exc:
         rec.fail(f"{type(exc).__name__}: {exc}")
         raise
-    return {"index": task["index"], "run_id": rec.run_id, "status": status, "val_loss": trainer.last_val_loss,
-            "train_loss": rec.store.get(rec.run_id).train_loss}
+    return RunResult(task.index, status, rec.run_id, trainer.last_val_loss, rec.store.get(rec.run_id).train_loss)
 
 
-def remote_task(task: dict, text: str, corpus_name: str) -> dict:
+@dataclass
+class RemoteRun:
+    """What a Ray worker sends back for the driver to record (the worker may have no run store)."""
+
+    index: int
+    status: str
+    message: str = ""
+    config: dict | None = None  # None: the run failed before training
+    corpus_name: str = ""
+    fingerprint: str = ""
+    vocab_size: int = 0
+    summary: dict = field(default_factory=dict)  # recorder.trainer_summary
+    metrics: list = field(default_factory=list)
+    val_metrics: list = field(default_factory=list)
+    checkpoint: bytes = b""
+    host: str = ""
+    pid: int = 0
+
+
+def remote_task(task: SweepTask, text: str, corpus_name: str) -> RemoteRun:
     """One sweep run on a Ray worker (maybe another machine): trains and returns everything to record."""
     from ..checkpoint import checkpoint_bytes
     from .recorder import history_rows, run_config, trainer_summary
@@ -192,36 +230,26 @@ def remote_task(task: dict, text: str, corpus_name: str) -> dict:
     try:
         trainer = _build(task, text, corpus_name)
     except Exception as exc:
-        return {"index": task["index"], "status": "failed", "message": f"{type(exc).__name__}: {exc}"}
-    _train(trainer, task["spec"])
+        return RemoteRun(task.index, "failed", message=f"{type(exc).__name__}: {exc}")
+    _train(trainer, task.spec)
     trainer.evaluate()
-    return {
-        "index": task["index"],
-        "status": "diverged" if trainer.status == "diverged" else "finished",
-        "config": run_config(trainer),
-        "corpus_name": corpus_name,
-        "fingerprint": trainer.corpus.fingerprint,
-        "vocab_size": trainer.vocab.size,
-        "summary": trainer_summary(trainer, time.perf_counter() - t0),
-        "metrics": history_rows(trainer)[0],
-        "val_metrics": list(trainer.val_history),
-        "checkpoint": checkpoint_bytes(trainer),
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-    }
+    return RemoteRun(
+        task.index, "diverged" if trainer.status == "diverged" else "finished", config=run_config(trainer),
+        corpus_name=corpus_name, fingerprint=trainer.corpus.fingerprint, vocab_size=trainer.vocab.size,
+        summary=trainer_summary(trainer, time.perf_counter() - t0), metrics=history_rows(trainer)[0],
+        val_metrics=list(trainer.val_history), checkpoint=checkpoint_bytes(trainer), host=socket.gethostname(),
+        pid=os.getpid())
 
 
 @dataclass
 class SweepResult:
     sweep_id: int
-    results: list[dict]
+    results: list[RunResult]
     cancelled: bool = False
 
 
-def _tasks(spec: SweepSpec, sweep_id: int, home: str) -> list[dict]:
-    spec_d = asdict(spec)
-    return [{"index": i, "overrides": o, "name": run_name(spec, o), "spec": spec_d, "sweep_id": sweep_id,
-             "home": home} for i, o in enumerate(expand(spec))]
+def _tasks(spec: SweepSpec, sweep_id: int, home: str | None) -> list[SweepTask]:
+    return [SweepTask(i, o, run_name(spec, o), spec, sweep_id, home) for i, o in enumerate(expand(spec))]
 
 
 def default_workers() -> int:
@@ -233,7 +261,7 @@ def default_workers() -> int:
 
 def run_sweep(spec: SweepSpec, store: RunStore | None = None, *, workers: int | None = None,
               backend: str = "process", sweep_id: int | None = None,
-              on_progress: Callable[[int, int, dict], None] | None = None) -> SweepResult:
+              on_progress: Callable[[int, int, RunResult], None] | None = None) -> SweepResult:
     """Run every configuration of the sweep; results land in `store`. `sweep_id` reuses a sweep row made
     beforehand (the dashboard does, to show progress); cancel with store.cancel_sweep(sweep_id)."""
     spec.validate()
@@ -257,7 +285,7 @@ def run_sweep(spec: SweepSpec, store: RunStore | None = None, *, workers: int | 
         raise
     finally:
         store.finish_sweep(sweep_id)
-    return SweepResult(sweep_id, sorted(results, key=lambda r: r["index"]), store.sweep_cancelled(sweep_id))
+    return SweepResult(sweep_id, sorted(results, key=lambda r: r.index), store.sweep_cancelled(sweep_id))
 
 
 def _mp_context():
@@ -292,7 +320,7 @@ def _wait_all(pending, results, total, store, sweep_id, on_progress):
             try:
                 res = fut.result()
             except Exception as exc:  # a worker crashed (e.g. killed): record what we know
-                res = {"index": task["index"], "run_id": None, "status": "failed", "message": str(exc)}
+                res = RunResult(task.index, "failed", message=str(exc))
             results.append(res)
             if on_progress:
                 on_progress(len(results), total, res)
@@ -300,7 +328,7 @@ def _wait_all(pending, results, total, store, sweep_id, on_progress):
             for fut in list(pending):
                 if fut.cancel():  # not started yet
                     task = pending.pop(fut)
-                    results.append({"index": task["index"], "run_id": None, "status": "cancelled"})
+                    results.append(RunResult(task.index, "cancelled"))
             # running workers see the flag within a fraction of a second and stop themselves
 
 
@@ -325,12 +353,12 @@ def _run_ray(tasks, spec: SweepSpec, store: RunStore, sweep_id: int, on_progress
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR", **kwargs)
         started_here = True
     try:
-        text, corpus_name = _load_text(asdict(spec))
+        text, corpus_name = _load_text(spec)
         text_ref = ray.put(text)
         remote = ray.remote(num_cpus=1)(remote_task)
         refs = {}
         for t in tasks:
-            t = {k: v for k, v in t.items() if k != "home"}  # the store is the driver's
+            t = replace(t, home=None)  # the store is the driver's
             refs[remote.remote(t, text_ref, corpus_name)] = t
         results = []
         while refs:
@@ -340,7 +368,7 @@ def _run_ray(tasks, spec: SweepSpec, store: RunStore, sweep_id: int, on_progress
                 try:
                     payload = ray.get(ref)
                 except Exception as exc:  # the task failed or was cancelled
-                    payload = {"index": task["index"], "status": "failed", "message": f"{type(exc).__name__}: {exc}"}
+                    payload = RemoteRun(task.index, "failed", message=f"{type(exc).__name__}: {exc}")
                 res = _record_payload(store, sweep_id, task, payload, spec)
                 results.append(res)
                 if on_progress:
@@ -349,7 +377,7 @@ def _run_ray(tasks, spec: SweepSpec, store: RunStore, sweep_id: int, on_progress
                 for ref in refs:
                     ray.cancel(ref, force=True)
                 for task in refs.values():
-                    results.append({"index": task["index"], "run_id": None, "status": "cancelled"})
+                    results.append(RunResult(task.index, "cancelled"))
                 refs = {}
         return results
     finally:
@@ -357,23 +385,22 @@ def _run_ray(tasks, spec: SweepSpec, store: RunStore, sweep_id: int, on_progress
             ray.shutdown()
 
 
-def _record_payload(store: RunStore, sweep_id: int, task: dict, payload: dict, spec: SweepSpec) -> dict:
+def _record_payload(store: RunStore, sweep_id: int, task: SweepTask, payload: RemoteRun,
+                    spec: SweepSpec) -> RunResult:
     """Write one finished Ray task into the store (one run row, its metrics and checkpoint)."""
-    if payload.get("status") == "failed" and "summary" not in payload:
-        run_id = store.create_run(config=task["overrides"], name=task["name"], source="sweep-ray", sweep_id=sweep_id,
+    if payload.config is None:
+        run_id = store.create_run(config=task.overrides, name=task.name, source="sweep-ray", sweep_id=sweep_id,
                                   tags=spec.tags)
-        store.finish_run(run_id, "failed", message=payload.get("message", "")[:2000])
-        return {"index": task["index"], "run_id": run_id, "status": "failed", "message": payload.get("message")}
-    run_id = store.create_run(config=payload["config"], name=task["name"], source="sweep-ray", sweep_id=sweep_id,
-                              corpus_name=payload["corpus_name"], corpus_fingerprint=payload["fingerprint"],
-                              vocab_size=payload["vocab_size"], tags=spec.tags, pid=payload["pid"],
-                              host=payload["host"])
+        store.finish_run(run_id, "failed", message=payload.message[:2000])
+        return RunResult(task.index, "failed", run_id, message=payload.message)
+    run_id = store.create_run(config=payload.config, name=task.name, source="sweep-ray", sweep_id=sweep_id,
+                              corpus_name=payload.corpus_name, corpus_fingerprint=payload.fingerprint,
+                              vocab_size=payload.vocab_size, tags=spec.tags, pid=payload.pid, host=payload.host)
     path = store.checkpoint_path(run_id)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(payload["checkpoint"])
+    tmp.write_bytes(payload.checkpoint)
     os.replace(tmp, path)
-    store.finish_run(run_id, payload["status"], metrics=payload["metrics"], val_metrics=payload["val_metrics"],
-                     checkpoint=str(path), **payload["summary"])
-    s = payload["summary"]
-    return {"index": task["index"], "run_id": run_id, "status": payload["status"], "val_loss": s["val_loss"],
-            "train_loss": s["train_loss"]}
+    store.finish_run(run_id, payload.status, metrics=payload.metrics, val_metrics=payload.val_metrics,
+                     checkpoint=str(path), **payload.summary)
+    s = payload.summary
+    return RunResult(task.index, payload.status, run_id, s["val_loss"], s["train_loss"])

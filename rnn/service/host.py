@@ -158,7 +158,7 @@ class ModelHost:
         m = busy[self._turn % len(busy)]
         self._turn += 1
         t = m.trainer
-        taken = t.train_for(SLICE_SECONDS, max_steps=m.pending_steps or None)
+        taken = t.train(steps=m.pending_steps or None, seconds=SLICE_SECONDS)
         m.version += 1
         if m.pending_steps:
             m.pending_steps = 0 if t.status == "diverged" else m.pending_steps - taken

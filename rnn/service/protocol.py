@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from ..train import TrainConfig
+from ..config import TrainConfig
 
 
 def new_model_id() -> str:

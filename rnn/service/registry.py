@@ -91,7 +91,7 @@ class Registry:
             replica = load_checkpoint(checkpoint)
         else:
             old = live.replica
-            replica = Trainer(corpus or old.corpus, config or TrainConfig.from_dict(vars(old.config)))
+            replica = Trainer(corpus or old.corpus, config or old.config)
         with live.lock:
             live.generation += 1
             live.replica, live.snapshots, live.state = replica, [], None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnn.config import SETTINGS
 from rnn.corpus import load_builtin, make_corpus
 from rnn.runs import RunRecorder, RunStore
 from rnn.train import TrainConfig, Trainer
@@ -212,3 +214,47 @@ def test_bad_link_values_are_ignored(home):
     c = at.session_state["trainer"].config
     assert c.hidden_size == 100 and c.optimizer == "adagrad" and c.learning_rate == 0.1
     assert at.session_state["trainer"].corpus.name == "python-docs"
+    (notice,) = [w.value for w in at.warning if "could not be used" in w.value]  # the page says which, once
+    assert all(k in notice for k in ("corpus", "hidden", "lr", "opt", "seq")) and "between 1 and 512" in notice
+    at.run()
+    assert not [w for w in at.warning if "could not be used" in w.value]
+
+
+def test_link_values_beyond_the_widgets_are_ignored_like_the_widgets_would(home):
+    # The engine trains hidden 1024 (the CLI allows up to 4096), but the page's widgets offer up to 512.
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.query_params.update({"corpus": "zen", "hidden": "1024", "batch": "4"})
+    at.run()
+    assert not at.exception, at.exception
+    c = at.session_state["trainer"].config
+    assert c.hidden_size == 100 and c.batch_size == 4
+    assert any("hidden" in w.value and "could not be used" in w.value for w in at.warning)
+
+
+def test_widgets_offer_the_settings_table_ranges(home):
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    seq, hidden = SETTINGS["seq_length"], SETTINGS["hidden_size"]
+    slider = at.slider(key="tr_seq")
+    assert (slider.min, slider.max) == (seq.low, seq.high)
+    assert list(at.select_slider(key="tr_hidden").options) == [str(v) for v in hidden.stops]
+    assert list(at.selectbox(key="tr_opt").options) == list(SETTINGS["optimizer"].choices)
+    assert list(at.radio(key="tr_dtype").options) == list(SETTINGS["dtype"].choices)
+
+
+def test_url_round_trip_and_app_range():
+    from ui.query import encode, parse
+
+    cfg = TrainConfig(hidden_size=16, seq_length=20, learning_rate=0.05, optimizer="adam", clip=1.0, batch_size=2,
+                      seed=3, dtype="float32")
+    corpus, overrides, ignored = parse(encode(cfg, "zen"))
+    assert corpus == "zen" and not ignored
+    assert dataclasses.replace(TrainConfig(), **overrides) == cfg
+    # Beyond what the widgets offer (hidden 1024, seq 500, lr 5, clip 50, batch 256): ignored, as the app
+    # cannot show them; at the edges: kept.
+    _, overrides, ignored = parse({"hidden": "1024", "seq": "500", "lr": "5", "clip": "50", "batch": "256",
+                                   "seed": "7"})
+    assert overrides == {"seed": 7} and set(ignored) == {"hidden", "seq", "lr", "clip", "batch"}
+    _, overrides, ignored = parse({"hidden": "512", "seq": "200", "lr": "1", "clip": "20", "batch": "128"})
+    assert not ignored and overrides == {"hidden_size": 512, "seq_length": 200, "learning_rate": 1.0,
+                                         "clip": 20.0, "batch_size": 128}

@@ -184,6 +184,29 @@ def test_reset_gives_fresh_weights_with_same_settings(at):
     assert new is not old and new.iteration == 0 and new.config.learning_rate == pytest.approx(0.05)
 
 
+@pytest.mark.parametrize("how", ["reset", "checkpoint", "shape"])
+def test_a_new_model_starts_paused(at, how):
+    """ui.state.set_trainer pauses live training: a replaced model never trains on unasked."""
+    click(at, "tr_run")
+    assert at.session_state["running"] is True
+    old = trainer(at)
+    if how == "reset":
+        click(at, "tr_reset")
+    elif how == "checkpoint":
+        src = Trainer(make_corpus("the cat sat on the mat. " * 40, "cats"), TrainConfig(hidden_size=16))
+        at.file_uploader(key="tr_upload").set_value(("cats.npz", checkpoint_bytes(src), "application/octet-stream"))
+        at.run()
+    else:
+        at.select_slider(key="tr_hidden").set_value(32).run()
+        click(at, "tr_apply")
+    new = trainer(at)
+    assert new is not old and at.session_state["running"] is False
+    assert at.button(key="tr_run").label == "Run"
+    it = new.iteration
+    at.run()
+    assert new.iteration == it  # paused: the next run trains nothing
+
+
 def test_divergence_pauses_with_a_message_and_keeps_the_model(at):
     click(at, "tr_step10")
     t = trainer(at)

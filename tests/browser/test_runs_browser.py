@@ -94,9 +94,10 @@ def test_sweep_from_the_page_shows_progress_and_cancels(page: Page, runs_app):
     url, _, home = runs_app
     open_app(page, url, "/Runs")
     form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Start sweep"))
-    form.get_by_label("Learning rates").fill("0.05, 0.1")
-    form.get_by_label("Hidden sizes").fill("8")
-    form.get_by_label("Sequence lengths").fill("16")
+    # the fields carry a help tooltip (their allowed range), whose button has a label too: ask for the textbox
+    form.get_by_role("textbox", name="Learning rates").fill("0.05, 0.1")
+    form.get_by_role("textbox", name="Hidden sizes").fill("8")
+    form.get_by_role("textbox", name="Sequence lengths").fill("16")
     form.get_by_text("Seconds", exact=True).click()
     budget = form.get_by_label("Budget", exact=True)
     budget.fill("60")

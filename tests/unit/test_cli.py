@@ -116,6 +116,22 @@ def test_resume_takes_a_new_learning_rate_and_clip(ckpt, tmp_path, capsys):
     assert load_checkpoint(path).config.learning_rate == 0.1  # the original file is untouched
 
 
+def test_resume_changes_live_settings_and_keeps_the_model(ckpt, tmp_path, capsys):
+    """Live settings (rnn/config.py) change a resumed run through the Trainer's commands: a new sequence
+    length reads longer chunks, a new optimizer starts its memory afresh; the weights carry over."""
+    path, _ = ckpt
+    out = tmp_path / "longer.npz"
+    args = ["train", "--resume", str(path), "--steps", "2", "--seq-length", "40", "--optimizer", "adam",
+            "--eval-every", "1", "--out", str(out), "--json"]
+    assert main(args) == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["chars_trained"] == 2 * 40
+    t = load_checkpoint(out)
+    assert (t.config.seq_length, t.config.optimizer, t.config.learning_rate, t.config.eval_every) == (40, "adam",
+                                                                                                      0.1, 1)
+    assert t.optimizer.t == 2 and t.iteration == 32
+
+
 def test_train_on_a_file_with_seconds_budget(tmp_path):
     corpus = tmp_path / "notes.txt"
     corpus.write_bytes(("caf\u00e9 cr\u00e8me \u732b\r\n" * 60).encode("utf-8"))

@@ -129,3 +129,24 @@ def test_python_m_rnn_train_in_a_subprocess_records(tmp_path):
                           capture_output=True, text=True, timeout=120)
     runs = json.loads(proc.stdout)
     assert len(runs) == 1 and runs[0]["iterations"] == 10 and runs[0]["status"] == "finished"
+
+
+def test_sweep_id_runs_the_spec_the_store_holds(home, capsys):
+    """The dashboard stores a sweep's spec and starts `sweep --sweep-id N`: the process runs that spec."""
+    from dataclasses import asdict
+
+    from rnn.runs.sweep import SweepSpec, expand
+
+    spec = SweepSpec(grid={"learning_rate": [0.05, 0.2], "hidden_size": [8], "seq_length": [16]}, builtin="zen",
+                     steps=10, name="stored").validate()
+    store = RunStore(home)
+    sweep_id = store.create_sweep(spec.name, asdict(spec), len(expand(spec)))
+    code, out, err = cli(capsys, "sweep", "--sweep-id", str(sweep_id), "--workers", "2", "--json")
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["sweep_id"] == sweep_id
+    runs = store.list_runs(sweep_id=sweep_id)
+    assert sorted(r.config["learning_rate"] for r in runs) == [0.05, 0.2]
+    assert {r.iterations for r in runs} == {10} and all(r.name.startswith("stored lr") for r in runs)
+    # The stored spec is the whole description: flags beside --sweep-id would be a second one.
+    code, _, err = cli(capsys, "sweep", "--sweep-id", str(sweep_id), "--lr", "0.1")
+    assert code == 1 and "--sweep-id" in err

@@ -22,14 +22,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def tiny_spec(**kw) -> SweepSpec:
-    base = {"grid": {"lr": [0.05, 0.2], "hidden": [8]}, "builtin": "zen", "steps": 15,
+    base = {"grid": {"learning_rate": [0.05, 0.2], "hidden_size": [8]}, "builtin": "zen", "steps": 15,
             "base": {"seq_length": 16}, "name": "t"}
     base.update(kw)
     return SweepSpec(**base)
 
 
 def test_grid_is_the_cartesian_product():
-    spec = SweepSpec(grid={"lr": [0.1, 0.01], "hidden": [16, 32, 64], "optimizer": ["adam"]}, steps=10)
+    spec = SweepSpec(grid={"learning_rate": [0.1, 0.01], "hidden_size": [16, 32, 64], "optimizer": ["adam"]},
+                     steps=10)
     configs = expand(spec)
     assert len(configs) == 6
     assert {(c["learning_rate"], c["hidden_size"]) for c in configs} == {(lr, h) for lr in (0.1, 0.01)
@@ -39,7 +40,8 @@ def test_grid_is_the_cartesian_product():
 
 
 def test_random_search_draws_within_the_ranges_reproducibly():
-    spec = SweepSpec(grid={"lr": [0.001, 0.1], "hidden": [16, 32], "batch": [1, 4]}, steps=10, random=20, seed=3)
+    spec = SweepSpec(grid={"learning_rate": [0.001, 0.1], "hidden_size": [16, 32], "batch_size": [1, 4]}, steps=10,
+                     random=20, seed=3)
     a, b = expand(spec), expand(spec)
     assert a == b and len(a) == 20
     assert all(0.001 <= c["learning_rate"] <= 0.1 for c in a)
@@ -50,12 +52,13 @@ def test_random_search_draws_within_the_ranges_reproducibly():
 
 @pytest.mark.parametrize("bad, match", [
     ({"grid": {"momentum": [0.9]}}, "cannot sweep momentum"),
-    ({"grid": {"lr": []}}, "at least one value"),
+    ({"grid": {"learning_rate": []}}, "--lr needs at least one value"),
+    ({"grid": {"hidden_size": [16, 0]}}, "hidden_size"),
     ({"steps": None, "seconds": None}, "budget"),
     ({"steps": 10, "seconds": 1.0}, "budget"),
     ({"steps": 0}, "at least 1"),
     ({"random": -1}, "random"),
-    ({"grid": {"lr": [0.1] * 11, "hidden": list(range(1, 101))}}, "more than the limit"),
+    ({"grid": {"learning_rate": [0.1] * 11, "hidden_size": list(range(1, 101))}}, "more than the limit"),
 ])
 def test_bad_specs_are_refused(bad, match):
     with pytest.raises(ValueError, match=match):
@@ -90,8 +93,8 @@ def test_tiny_grid_on_the_process_pool(tmp_path):
 def test_a_bad_configuration_is_one_failed_run(tmp_path):
     store = RunStore(tmp_path)
     # 500 streams do not fit the Zen of Python: that run fails, the other finishes.
-    result = run_sweep(tiny_spec(grid={"batch": [1, 500]}), store, workers=2)
-    statuses = sorted(r["status"] for r in result.results)
+    result = run_sweep(tiny_spec(grid={"batch_size": [1, 500]}), store, workers=2)
+    statuses = sorted(r.status for r in result.results)
     assert statuses == ["failed", "finished"]
     failed = [r for r in store.list_runs() if r.status == "failed"]
     assert len(failed) == 1 and "too short" in failed[0].message
@@ -99,7 +102,7 @@ def test_a_bad_configuration_is_one_failed_run(tmp_path):
 
 def test_cancel_stops_running_workers(tmp_path):
     store = RunStore(tmp_path)
-    spec = tiny_spec(steps=None, seconds=60.0, grid={"lr": [0.05, 0.1, 0.2]})
+    spec = tiny_spec(steps=None, seconds=60.0, grid={"learning_rate": [0.05, 0.1, 0.2]})
     sweep_id = store.create_sweep("t", {}, 3)
     box = {}
     thread = threading.Thread(target=lambda: box.setdefault("r", run_sweep(spec, store, workers=2,
@@ -116,7 +119,7 @@ def test_cancel_stops_running_workers(tmp_path):
     assert time.monotonic() - t0 < 15  # far less than the 60 s budget
     result = box["r"]
     assert result.cancelled
-    assert {r["status"] for r in result.results} <= {"killed", "cancelled"}
+    assert {r.status for r in result.results} <= {"killed", "cancelled"}
     runs = store.list_runs(sweep_id=sweep_id)
     assert runs and all(r.status == "killed" and r.message == "cancelled" for r in runs)
 

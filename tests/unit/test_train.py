@@ -334,3 +334,92 @@ def test_bench_reference_loop_trains_like_the_engine():
     np.testing.assert_allclose(np.array(trainer.history["loss"]) * 10, losses, rtol=1e-9)
     for k, v in ref.as_engine_params().items():
         np.testing.assert_allclose(trainer.params[k], v, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- the one loop and the commands
+
+
+def test_one_loop_any_split_gives_the_same_model():
+    """Step 1 x 10, step(10), train(steps=10) with a callback after every step, and train_for with a step cap
+    all take the same 10 steps: bit-identical parameters, state and histories."""
+    runs = []
+    for how in ("ones", "step", "callback", "train_for"):
+        t = make(batch_size=2)
+        if how == "ones":
+            for _ in range(10):
+                t.step(1)
+        elif how == "step":
+            t.step(10)
+        elif how == "callback":
+            seen = []
+            assert t.train(steps=10, callback=lambda tr, seen=seen: seen.append(tr.iteration), every=0) == 10
+            assert seen == list(range(1, 11))
+        else:
+            assert t.train_for(60.0, max_steps=10) == 10
+        runs.append(t)
+    first = runs[0]
+    for t in runs[1:]:
+        assert np.array_equal(t.flat_params, first.flat_params) and np.array_equal(t.h, first.h)
+        assert t.history["loss"] == first.history["loss"] and t.val_history == first.val_history
+        assert t.samples == first.samples
+
+
+def test_train_stops_when_the_callback_says_so_and_needs_a_budget():
+    t = make(eval_every=0, sample_every=0)
+    assert t.train(callback=lambda tr: tr.iteration < 7, every=0) == 7 and t.iteration == 7
+    assert t.train(seconds=0.0) == 0
+    with pytest.raises(ValueError, match="budget"):
+        t.train()
+
+
+def test_set_optimizer_keeps_parameters_and_starts_fresh_memory():
+    t = make(eval_every=0, sample_every=0)
+    t.step(5)
+    before = t.flat_params.copy()
+    t.set_optimizer("adagrad")  # the same optimizer: its memory stays
+    assert t.optimizer.state["mem/all"].any()
+    t.set_optimizer("adam", 0.003)
+    assert t.optimizer.name == "adam" and t.optimizer.lr == 0.003
+    assert (t.config.optimizer, t.config.learning_rate) == ("adam", 0.003)
+    assert np.array_equal(t.flat_params, before) and not any(v.any() for v in t.optimizer.state.values())
+    t.set_optimizer("sgd")  # no rate given: keeps the current one
+    assert t.optimizer.lr == 0.003
+    with pytest.raises(ValueError, match="optimizer"):
+        t.set_optimizer("lbfgs")
+    assert t.optimizer.name == "sgd" and t.step(2) == 2
+
+
+def test_set_seq_length_recomputes_the_windows_or_keeps_the_old_length():
+    t = make(eval_every=0, sample_every=0)
+    t.step(2)
+    t.set_seq_length(20)
+    assert t.config.seq_length == 20 and t.step(1) == 1 and t.chars_trained == 2 * 10 + 20
+    with pytest.raises(ValueError, match="too short"):
+        t.set_seq_length(len(t.corpus.train))
+    assert t.config.seq_length == 20 and t.step(1) == 1
+    with pytest.raises(ValueError, match="seq_length"):
+        t.set_seq_length(0)
+
+
+def test_change_applies_live_settings_and_refuses_model_settings():
+    t = make(eval_every=0, sample_every=0)
+    config = t.config
+    t.change(learning_rate=0.05, clip=1.0, seq_length=12, eval_every=3, optimizer="rmsprop")
+    assert (t.config.learning_rate, t.config.clip, t.config.seq_length, t.config.eval_every) == (0.05, 1.0, 12, 3)
+    assert t.optimizer.name == "rmsprop" and t.optimizer.lr == 0.05
+    assert config.learning_rate == 0.1  # configs are frozen: the old one is untouched
+    for bad in (dict(hidden_size=16), dict(batch_size=2), dict(seed=1), dict(dtype="float32"), dict(nope=1)):
+        with pytest.raises(ValueError, match="new model"):
+            t.change(**bad)
+    with pytest.raises(ValueError, match="eval_every"):
+        t.change(eval_every=-1)
+    t.step(3)
+    assert [i for i, _ in t.val_history] == [3]
+
+
+@pytest.mark.parametrize("loss, norm, first, expected", [
+    (1.0, 1.0, None, False), (1.0, 1.0, 1.0, False), (3.0, 1.0, 1.0, False), (3.01, 1.0, 1.0, True),
+    (float("nan"), 1.0, 1.0, True), (float("inf"), 1.0, None, True), (1.0, float("nan"), 1.0, True),
+    (1.0, float("inf"), None, True), (100.0, 1.0, None, False)])
+def test_is_divergent(loss, norm, first, expected):
+    assert rnn.train.is_divergent(loss, norm, first, 3.0) is expected

@@ -1,0 +1,30 @@
+"""CLI flags generated from the settings table (rnn/config.py), for `train` and `sweep`."""
+
+from __future__ import annotations
+
+from ..config import SETTINGS, TrainConfig
+
+FLAGGED = [s for s in SETTINGS.values() if s.flag]
+
+
+def add_setting_flags(parser, settings=FLAGGED, *, many: bool = False) -> None:
+    """One --flag per setting (dest: the TrainConfig field, absent: None). many=True takes a list of values."""
+    defaults = TrainConfig()
+    for s in settings:
+        kw = {"dest": s.name, "help": s.help}
+        if s.choices:
+            kw["choices"] = list(s.choices)
+        else:
+            kw["type"] = s.type
+            kw["metavar"] = s.symbol.upper() if s.symbol else "N" if s.type is int else s.flag.upper()
+            kw["help"] += f"; {s.range_text()}"
+        if many:
+            kw["nargs"] = "+"
+        else:
+            kw["help"] += f" (default {s.format(getattr(defaults, s.name))})"
+        parser.add_argument(f"--{s.flag}", **kw)
+
+
+def given_settings(args, settings=FLAGGED) -> dict:
+    """{TrainConfig field: value} for the setting flags given on the command line."""
+    return {s.name: getattr(args, s.name) for s in settings if getattr(args, s.name, None) is not None}
