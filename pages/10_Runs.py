@@ -15,9 +15,7 @@ from rnn.runs.store import RunStore, RunStoreError
 from rnn.runs.sweep import default_workers
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from ui import sweeps
-from ui.recording import WARNING as RECORD_WARNING
-from ui.recording import flush as flush_session_run
-from ui.state import get_corpus, set_trainer
+from ui.state import attach_to, command, get_corpus, live, set_trainer
 from ui.widgets import page_setup
 
 page_setup("Runs", "📊")
@@ -29,7 +27,7 @@ st.caption("Every training run — from the Train page, the command line or a sw
 SELECTED = "runs_selected"
 
 try:
-    flush_session_run()  # this session's live run, up to date in the table
+    command("flush")  # this session's live run, up to date in the table
     store = RunStore()
     runs = store.list_runs()
 except RunStoreError as exc:
@@ -43,8 +41,8 @@ except RunStoreError as exc:
     st.stop()
 
 by_id = {r.id: r for r in runs}
-if st.session_state.get(RECORD_WARNING):
-    st.warning(f"This session's training is not being recorded: {st.session_state[RECORD_WARNING]}")
+if live().note.startswith("warning"):
+    st.warning(f"This session's training is not being recorded: {live().note.removeprefix('warning: ')}")
 
 # ------------------------------------------------------------------ table
 def _fmt_ts(ts):
@@ -153,8 +151,16 @@ else:
             except (ValueError, RunStoreError) as exc:
                 st.error(str(exc))
     c1, c2, c3 = st.columns(3)
-    if c1.button("Open in dashboard", disabled=not rec.checkpoint,
-                 help="Load this run's final checkpoint as the session's model, to continue training or sample."):
+    if rec.model_key and rec.id == getattr(store.latest_run_of_model(rec.model_key), "id", None):
+        if c1.button("Continue this model", help="Attach this session to the live model this run belongs to "
+                     "(as its link does): it reopens from its last checkpoint if it is not training now."):
+            try:
+                attach_to(rec.model_key)
+                st.switch_page("pages/2_Train.py")
+            except LookupError:
+                st.error(f"Run #{rec.id}'s model has no checkpoint to reopen from.")
+    elif c1.button("Open in dashboard", disabled=not rec.checkpoint,
+                   help="Load this run's final checkpoint as the session's model, to continue training or sample."):
         try:
             set_trainer(load_checkpoint(rec.checkpoint))
             st.success(f"Loaded run #{rec.id} ({rec.name}) at iteration {rec.iterations}. "

@@ -7,7 +7,7 @@ from rnn.insight.memorization import DEFAULT_MIN_COPY, copy_report
 from rnn.sample import sample
 from rnn.viz.insight import copied_html, loss_at_samples_figure
 from ui.insight import PLOT_CONFIG
-from ui.state import get_trainer
+from ui.state import command, get_trainer
 from ui.widgets import page_setup, text_block
 
 page_setup("Samples over training", "📜")
@@ -25,8 +25,8 @@ if cfg.sample_every:
 else:
     st.caption("This run does not store samples during training (sample_every = 0); record them by hand below.")
 if st.button("Record a sample now", help="Store a sample of the model as it is at this iteration."):
-    trainer.record_sample()
-    samples = trainer.samples
+    command("record_sample")
+    samples = get_trainer().samples
 
 chosen_text = None
 if samples:

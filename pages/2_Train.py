@@ -1,4 +1,8 @@
-"""Train: step the RNN by hand or run it live, change hyperparameters mid-run, save and load checkpoints."""
+"""Train: step the RNN by hand or run it live, change hyperparameters mid-run, save and load checkpoints.
+
+The model trains in a worker process (rnn/service): this page sends it commands and redraws what it reads
+back, from one fragment whose elements are the same whether the model runs or not.
+"""
 
 import streamlit as st
 
@@ -8,38 +12,21 @@ from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.loss_words import loss_in_words
 from ui.query import sync_url
-from ui.recording import track as track_run
-from ui.state import builtin_name, get_trainer, is_running, trainer_lock
-from ui.widgets import ICONS, fmt_int, page_setup, show_flash, text_block
+from ui.state import builtin_name, get_trainer, live, model_id
+from ui.widgets import ICONS, fmt_int, page_setup, pop_flash, text_block
 
-page_setup("Train", "▶️", live=True, show_progress=False)
-trainer = get_trainer()
+page_setup("Train", "▶️", show_progress=False)
+trainer = get_trainer(fresh=False)
 tr.sync_widgets(trainer)
-sync_url(trainer.config, builtin_name(trainer.corpus))  # the settings in the URL, so a link reopens them
+sync_url(trainer.config, builtin_name(trainer.corpus), model_id())  # a link reopens this model
 cfg = trainer.config
 
 st.title("Train")
 st.caption(f"Corpus **{trainer.corpus.name}** · {fmt_int(len(trainer.corpus.train))} training characters · "
            f"{trainer.vocab.size} symbols. Each step reads {cfg.seq_length} characters per stream, "
            "backpropagates through them and updates the weights.")
-show_flash()
 
 ss = st.session_state
-
-if trainer.status == "diverged":
-    st.error(f"**Training diverged and is paused.** {trainer.message} Nothing was lost: press Step or Run to "
-             "continue (after lowering the learning rate).", icon=":material/local_fire_department:")
-
-# ---------------------------------------------------------------- buttons
-running = is_running()
-b = st.columns([1, 1, 1, 1.2, 1, 3])
-b[0].button("Step 1", on_click=tr.do_steps, args=(1,), key="tr_step1", width="stretch")
-b[1].button("Step 10", on_click=tr.do_steps, args=(10,), key="tr_step10", width="stretch")
-b[2].button("Step 100", on_click=tr.do_steps, args=(100,), key="tr_step100", width="stretch")
-b[3].button("Pause" if running else "Run", on_click=tr.toggle_run, key="tr_run", type="primary",
-            icon=":material/pause:" if running else ":material/play_arrow:", width="stretch")
-b[4].button("Reset", on_click=tr.do_reset, key="tr_reset", width="stretch",
-            help="Fresh random weights, same settings and corpus.")
 
 controls, main = st.columns([1, 3], gap="large")
 
@@ -68,7 +55,7 @@ with controls:
         a2.button("Revert", on_click=tr.revert_shape, key="tr_revert", width="stretch")
 
     st.markdown("##### Checkpoint")
-    st.download_button("Download checkpoint", data=deferred_checkpoint(trainer, trainer_lock()),
+    st.download_button("Download checkpoint", data=deferred_checkpoint(),
                        file_name=checkpoint_filename(trainer), mime="application/octet-stream",
                        on_click="ignore", key="tr_download", icon=":material/download:", width="stretch",
                        help="Everything needed to resume exactly: weights, optimizer memory, RNG, histories.")
@@ -87,12 +74,13 @@ with controls:
 
 
 # ---------------------------------------------------------------- live view
-# Two fragments. The status one trains: each rerun is a burst of time-boxed ticks (about a second in all),
-# redrawing a few numbers into a placeholder after every tick; a click anywhere interrupts it at the next
-# redraw. Bursts, not one tick per rerun, because every rerun waits for a round trip through the browser,
-# which would otherwise eat most of the time. The charts fragment redraws the heavier figures and the
-# sample about once a second.
-def draw_status(trainer):
+# One fragment redraws everything that changes while the model trains, once a second whether it runs or not,
+# with the same elements in the same order either way (a changing element tree during reruns is what made
+# Streamlit's frontend fail with "Bad delta path"). Its buttons rerun only the fragment.
+STATUS_ICONS = {**ICONS, "success": ":material/model_training:", "error": ":material/local_fire_department:"}
+
+
+def draw_metrics(trainer):
     m = st.columns(5)
     m[0].metric("Iteration", fmt_int(trainer.iteration))
     m[1].metric("Epoch", f"{trainer.epoch_progress:.2f}", help="Passes over the training text")
@@ -109,53 +97,34 @@ def draw_status(trainer):
                 "This corpus is too small for a validation split")
     loss_in_words(val if val is not None else smooth, trainer.vocab.size, baselines_for(trainer.corpus),
                   label="Validation loss: " if val is not None else "Smoothed loss: ")  # the loss in plain words
-    live = tr.live_stats() if is_running() else None
-    if live:
-        st.caption(f"Live: {fmt_int(round(live['chars_per_sec']))} chars/s of wall time over "
-                   f"{live['wall']:.0f} s; {live['train_share']:.0%} of it training, {live['draw_share']:.0%} "
-                   "drawing, the rest Streamlit's round trips.")
 
 
-@st.fragment(run_every=tr.RUN_EVERY if running else None)
-def live_status():
-    trainer = get_trainer()
-    box = st.empty()
-    if is_running():
-        for _ in tr.burst():
-            tr.live_tick(trainer)
-            if trainer.status == "diverged":
-                track_run(trainer, force=True)
-                st.rerun()  # whole page: the Run button and the divergence message
-            with box.container():
-                draw_status(trainer)
-            tr.tick_drawn()
-    else:
-        with box.container():
-            draw_status(trainer)
-    track_run(trainer)  # into the run store, every few seconds at most
-
-
-@st.fragment(run_every=tr.CHART_EVERY_SECONDS if running else None)
-def live_charts():
-    t0 = tr.draw_started()
-    trainer = get_trainer()
-    loss_fig, grad_fig = tr.figures(trainer)
+@st.fragment(run_every=tr.LIVE_EVERY)
+def live_view():
+    trainer, record = get_trainer(fresh=False), live()
+    running = record.running or record.pending_steps > 0
+    kind, text = pop_flash(keep_seconds=8) or tr.status_line(trainer, record)
+    getattr(st, kind)(text, icon=STATUS_ICONS[kind])
+    b = st.columns([1, 1, 1, 1.2, 1, 2])
+    b[0].button("Step 1", on_click=tr.do_steps, args=(1,), key="tr_step1", width="stretch")
+    b[1].button("Step 10", on_click=tr.do_steps, args=(10,), key="tr_step10", width="stretch")
+    b[2].button("Step 100", on_click=tr.do_steps, args=(100,), key="tr_step100", width="stretch")
+    b[3].button("Pause" if running else "Run", on_click=tr.toggle_run, key="tr_run", type="primary",
+                icon=":material/pause:" if running else ":material/play_arrow:", width="stretch")
+    b[4].button("Reset", on_click=tr.do_reset, key="tr_reset", width="stretch",
+                help="Fresh random weights, same settings and corpus.")
+    draw_metrics(trainer)
+    loss_fig, grad_fig = tr.figures(trainer, running)
     st.plotly_chart(loss_fig, key="loss_chart", config={"displaylogo": False})
     g, s = st.columns([1, 1])
     with g:
         st.plotly_chart(grad_fig, key="grad_chart", config={"displaylogo": False})
     with s:
-        it, text = tr.latest_sample(trainer)
+        it, text = record.sample or (0, "")
         st.caption("Latest sample")
-        text_block(text, height=230)
+        text_block(text or "(no sample yet: train a few steps)", height=230)
         st.caption(f"iteration {fmt_int(it)} · temperature 1.0 · from the model's carried hidden state")
-    tr.tick_drawn(t0)
 
-
-if running:  # fragments fade while they rerun; during live training that would flicker every second
-    st.html("<style>.stElementContainer[data-stale='true'] {opacity: 1 !important; transition: none !important}"
-            "</style>")
 
 with main:
-    live_status()
-    live_charts()
+    live_view()

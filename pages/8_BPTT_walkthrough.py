@@ -8,7 +8,7 @@ from rnn.viz.insight import hidden_state_figure, walkthrough_params_figure, walk
 from ui.baselines import baselines_for
 from ui.insight import PLOT_CONFIG
 from ui.loss_words import loss_in_words
-from ui.state import get_trainer
+from ui.state import command, get_trainer, is_running
 from ui.widgets import page_setup
 
 page_setup("BPTT walkthrough", "🔬")
@@ -103,7 +103,10 @@ st.caption("A healthy update changes each parameter by roughly 1/1000 of its siz
 if tot.would_diverge:
     st.warning("The Trainer's divergence guard would refuse this step (the loss is far above where it started).",
                icon="⚠️")
+if is_running():
+    st.caption("The model is training live, so its next step keeps changing: pause it on the Train page to "
+               "take exactly this step.")
 if st.button("Take this step", type="primary", help="Apply this update to the model (one training step)."):
-    trainer.step(1)
+    command("step", n=1)
     st.rerun()
 st.caption(f"This is iteration {tot.iteration:,} of the run.")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import threading
 
-from rnn.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
+from rnn.checkpoint import CheckpointError, load_checkpoint
 from rnn.train import Trainer
-from ui.state import set_trainer
+from ui.state import model_id, registry, set_trainer
 
 
 def checkpoint_filename(trainer: Trainer) -> str:
@@ -16,13 +15,11 @@ def checkpoint_filename(trainer: Trainer) -> str:
     return f"rnn-{name}-h{trainer.config.hidden_size}.npz"
 
 
-def deferred_checkpoint(trainer: Trainer, lock: threading.Lock):
-    """A no-argument callable for st.download_button: builds the file only when clicked, under the
-    training lock (Streamlit runs it on another thread, possibly during a live tick)."""
-    def build() -> bytes:
-        with lock:
-            return checkpoint_bytes(trainer)
-    return build
+def deferred_checkpoint():
+    """A no-argument callable for st.download_button: builds the file only when clicked, from the model as it
+    is then (its arrays fetched from the worker)."""
+    model = model_id()  # Streamlit calls it on another thread, outside this session's script run
+    return lambda: registry().checkpoint(model)
 
 
 def apply_checkpoint(data: bytes, filename: str = "the file") -> tuple[bool, str]:

@@ -3,6 +3,9 @@ parameters, and a new session opened from such a link starts with them.
 
     /Train?corpus=zen&hidden=64&seq=50&lr=0.05&opt=adam&clip=5&batch=4&seed=1&dtype=float32
 
+Every page's URL also carries `model=<id>`, the live model it shows (see ui/state.py): with it a link
+reopens that very model, and the settings in it only describe it.
+
 The keys and the allowed values come from the settings table (rnn/config.py): a link offers exactly what
 the Train page's widgets offer. Only built-in corpora can be named in a link (pasted or uploaded text is
 not put in a URL); values that are unknown or outside the app's range are ignored, and the page says so,
@@ -17,6 +20,7 @@ from rnn.config import SETTINGS, TrainConfig
 from rnn.corpus import BUILTINS
 
 CORPUS_PARAM = "corpus"
+MODEL_PARAM = "model"
 IN_URL = [s for s in SETTINGS.values() if s.url]
 _IGNORED = "_query_ignored"
 
@@ -74,9 +78,9 @@ def ignored_notice() -> str | None:
             f"apply. Allowed: {'; '.join(allowed)}.")
 
 
-def sync_url(config: TrainConfig, corpus_name: str | None) -> None:
-    """Put the model's settings in the URL (only when they changed, to avoid needless browser updates)."""
-    want = encode(config, corpus_name)
-    current = {k: st.query_params.get(k) for k in [CORPUS_PARAM, *(s.url for s in IN_URL)]}
+def sync_url(config: TrainConfig, corpus_name: str | None, model_id: str) -> None:
+    """Put the model's id and settings in the URL (only when they changed, to avoid needless browser updates)."""
+    want = {MODEL_PARAM: model_id, **encode(config, corpus_name)}
+    current = {k: st.query_params.get(k) for k in [MODEL_PARAM, CORPUS_PARAM, *(s.url for s in IN_URL)]}
     if {k: v for k, v in current.items() if v is not None} != want:
         st.query_params.from_dict(want)

@@ -1,32 +1,28 @@
-"""Train page logic: widget <-> config sync, button callbacks, the live tick, the latest sample.
+"""Train page logic: widget <-> config sync, the commands behind the buttons, the live view's pieces.
 
-Callbacks run before the page script, so everything drawn after them (button labels, metrics, charts)
-already reflects the change.
+The model trains in a worker process (rnn/service); this page only sends it commands and draws what it
+reads back. Callbacks run before the page script, so everything drawn after them (button labels, metrics,
+charts) already reflects the change.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import streamlit as st
 
 from rnn.config import LIVE, MODEL, SETTINGS, Setting
 from rnn.optim import DEFAULT_LR
-from rnn.sample import sample
 from rnn.train import Trainer
 from rnn.viz.training import MAX_POINTS, grad_figure, loss_figure
 from ui.baselines import baselines_for
 from ui.history import history_arrays
-from ui.state import get_trainer, is_running, reset_model, set_running, set_trainer, trainer_lock
+from ui.state import command, get_trainer, is_running, reset_model, set_trainer
 from ui.widgets import flash
 
-TICK_SECONDS = 0.2  # compute per live tick: short enough that clicks stay responsive
-BURST_SECONDS = 1.5  # ticks per live rerun: each rerun costs a browser round trip, so do several
-RUN_EVERY = 0.1  # shorter than a burst: the next rerun is always queued, so bursts run back to back
-SAMPLE_LENGTH = 200
+LIVE_EVERY = 1.0  # seconds between redraws of the live view, running or paused (the same elements either way)
+STEP_WAIT_SECONDS = 5.0  # a Step button waits this long for its steps; a longer Step shows up as it goes
 LIVE_POINTS = 1000  # curve points per trace while running (MAX_POINTS = 2000 when paused)
-CHART_EVERY_SECONDS = 1.0  # while running, the charts and the sample are redrawn this often
 
 
 def widget_key(name: str) -> str:
@@ -41,8 +37,6 @@ SHAPE_KEYS = {widget_key(s.name): s.name for s in ON_PAGE if s.kind == MODEL}
 K_LR, K_OPT, K_CLIP, K_SEQ = (widget_key(n) for n in ("learning_rate", "optimizer", "clip", "seq_length"))
 K_HIDDEN, K_BATCH, K_SEED, K_DTYPE = (widget_key(n) for n in ("hidden_size", "batch_size", "seed", "dtype"))
 _SYNCED = "_train_widgets_for"
-_LIVE = "_live_stats"
-_SAMPLE = "_latest_sample"
 _FIGS = "_train_figures"
 
 
@@ -83,11 +77,11 @@ def range_args(name: str) -> dict:
     return {"label": s.label, "min_value": low, "max_value": high, "key": key, "help": _help(s)}
 
 
-def sync_widgets(trainer: Trainer) -> None:
-    """Point the widgets at the model's config when the model changed (reset, new corpus, checkpoint) or
-    when Streamlit dropped their state (after visiting another page)."""
+def sync_widgets(trainer: Trainer, force: bool = False) -> None:
+    """Point the widgets at the model's config when the model changed (reset, new corpus, checkpoint), when
+    Streamlit dropped their state (after visiting another page) or when asked (a refused change)."""
     ss = st.session_state
-    fresh = ss.get(_SYNCED) is not trainer
+    fresh = force or ss.get(_SYNCED) is not trainer
     for key, name in {**LIVE_KEYS, **SHAPE_KEYS}.items():
         if fresh or key not in ss:
             ss[key] = SETTINGS[name].type(getattr(trainer.config, name))
@@ -97,39 +91,36 @@ def sync_widgets(trainer: Trainer) -> None:
 # --------------------------------------------------------------------------- live settings (apply mid-run)
 
 
+def _change(**settings) -> str | None:
+    """Send live settings to the model; on a refusal say why and point the widgets back at the model."""
+    error = command("change", **settings)
+    if error:
+        sync_widgets(get_trainer(fresh=False), force=True)
+        flash("error", f"Not changed: {error}.")
+    return error
+
+
 def on_lr() -> None:
-    trainer = get_trainer()
-    with trainer_lock():
-        trainer.set_learning_rate(st.session_state[K_LR])
+    _change(learning_rate=st.session_state[K_LR])
 
 
 def on_optimizer() -> None:
-    trainer = get_trainer()
     name = st.session_state[K_OPT]
-    if name == trainer.optimizer.name:
+    if name == get_trainer(fresh=False).config.optimizer:
         return
     lr = DEFAULT_LR[name]
-    with trainer_lock():
-        trainer.set_optimizer(name, lr)
-    st.session_state[K_LR] = lr
-    flash("info", f"Switched to **{name}**. The parameters are kept; the optimizer's memory starts empty. "
-                  f"The learning rate is now {name}'s usual {lr:g}.")
+    if not _change(optimizer=name, learning_rate=lr):
+        st.session_state[K_LR] = lr
+        flash("info", f"Switched to **{name}**. The parameters are kept; the optimizer's memory starts empty. "
+                      f"The learning rate is now {name}'s usual {lr:g}.")
 
 
 def on_clip() -> None:
-    trainer = get_trainer()
-    with trainer_lock():
-        trainer.set_clip(st.session_state[K_CLIP])
+    _change(clip=st.session_state[K_CLIP])
 
 
 def on_seq() -> None:
-    trainer = get_trainer()
-    try:
-        with trainer_lock():
-            trainer.set_seq_length(st.session_state[K_SEQ])
-    except ValueError as exc:
-        st.session_state[K_SEQ] = trainer.config.seq_length
-        flash("error", f"Sequence length not changed: {exc}.")
+    _change(seq_length=st.session_state[K_SEQ])
 
 
 # --------------------------------------------------------------------------- shape changes (need a new model)
@@ -148,7 +139,7 @@ def pending_shape(trainer: Trainer) -> list[tuple[str, object, object]]:
 def apply_shape() -> None:
     """Build a fresh model with the requested shape; on a bad combination keep the old one."""
     ss = st.session_state
-    old = get_trainer()
+    old = get_trainer(fresh=False)
     cfg = replace(old.config, **{name: ss[key] for key, name in SHAPE_KEYS.items()})
     try:
         set_trainer(Trainer(old.corpus, cfg))
@@ -161,108 +152,44 @@ def apply_shape() -> None:
 
 def revert_shape() -> None:
     ss = st.session_state
-    cfg = get_trainer().config
+    cfg = get_trainer(fresh=False).config
     for key, name in SHAPE_KEYS.items():
         ss[key] = getattr(cfg, name)
 
 
-# --------------------------------------------------------------------------- buttons
+# --------------------------------------------------------------------------- buttons (commands to the model)
 
 
 def do_steps(n: int) -> None:
-    trainer = get_trainer()
-    trainer.resume()  # pressing Step after a divergence means "try again from here"
-    with trainer_lock():
-        trainer.step(n)
-    if trainer.status == "diverged":
-        set_running(False)
+    """Step N: the worker takes exactly N steps (in slices, so Pause can stop a long Step 100)."""
+    error = command("step", n=n, timeout=STEP_WAIT_SECONDS)
+    if error and error != "timeout":
+        flash("error", f"Not stepped: {error}.")
 
 
 def toggle_run() -> None:
-    if is_running():
-        set_running(False)
-        with trainer_lock():  # let a tick still training in the previous run finish, so the page shows it
-            pass
-        return
-    get_trainer().resume()
-    st.session_state.pop(_LIVE, None)
-    set_running(True)
+    command("pause" if is_running() else "run")
 
 
 def do_reset() -> None:
     reset_model()
-    st.session_state.pop(_SAMPLE, None)
     flash("info", "The model starts again from fresh random weights (same settings and corpus).")
 
 
-# --------------------------------------------------------------------------- live tick
+# --------------------------------------------------------------------------- the live view
 
 
-def burst(seconds: float = BURST_SECONDS):
-    """Yields until `seconds` have passed (at least once)."""
-    deadline = time.perf_counter() + seconds
-    yield
-    while time.perf_counter() < deadline and is_running():
-        yield
-
-
-def live_tick(trainer: Trainer, seconds: float = TICK_SECONDS) -> int:
-    """Train for `seconds` of wall time, keeping score of where live time goes (training, drawing, waiting
-    for Streamlit's next rerun) so the page can show how much of it is spent training."""
-    now = time.perf_counter()
-    stats = st.session_state.get(_LIVE)
-    if stats is None or stats["trainer"] is not trainer:  # Run pressed (toggle_run clears it) or a new model
-        stats = {"trainer": trainer, "t0": now, "chars0": trainer.chars_trained, "train": 0.0, "draw": 0.0,
-                 "ticks": 0, "last": now, "drawn": now}
-        st.session_state[_LIVE] = stats
-    stats["last"] = now
-    with trainer_lock():
-        # Pause may have been pressed while this tick waited for the lock: then it must not train.
-        taken = trainer.train_for(seconds) if is_running() else 0
-    stats["drawn"] = time.perf_counter()  # drawing starts now; tick_drawn() closes it
-    stats["train"] += stats["drawn"] - now
-    stats["ticks"] += 1
-    if trainer.status == "diverged":
-        set_running(False)
-    return taken
-
-
-def draw_started() -> float:
-    return time.perf_counter()
-
-
-def tick_drawn(since: float | None = None) -> None:
-    """Call at the end of a live fragment: the time since `since` (default: since training stopped)
-    was spent drawing."""
-    stats = st.session_state.get(_LIVE)
-    if stats is not None and is_running():
-        stats["draw"] += time.perf_counter() - (stats["drawn"] if since is None else since)
-
-
-def live_stats() -> dict | None:
-    """Wall-clock speed of the live run since Run was pressed, and the shares of that wall time spent
-    training and drawing (the rest is Streamlit's round trip between ticks)."""
-    stats = st.session_state.get(_LIVE)
-    if not stats or stats["ticks"] < 2:
-        return None
-    trainer = stats["trainer"]
-    wall = time.perf_counter() - stats["t0"]
-    chars = trainer.chars_trained - stats["chars0"]
-    return {"chars_per_sec": chars / wall, "wall": wall, "train_rate": chars / max(stats["train"], 1e-9),
-            "train_share": stats["train"] / wall, "draw_share": stats["draw"] / wall, "ticks": stats["ticks"]}
-
-
-def figures(trainer: Trainer):
+def figures(trainer: Trainer, running: bool):
     """(loss figure, grad figure), rebuilt only when the model has moved on (building costs tens of ms)."""
     ss = st.session_state
     baselines = baselines_for(trainer.corpus)
-    key = (trainer, trainer.iteration, len(trainer.val_history), baselines is not None)
+    key = (trainer, trainer.iteration, len(trainer.val_history), baselines is not None, running)
     cached = ss.get(_FIGS)
     if cached is not None and cached["key"] == key:
         return cached["loss"], cached["grad"]
     h = history_arrays(trainer)
     # fewer points while running: the browser redraws these every second, on the same CPU on a laptop
-    points = LIVE_POINTS if is_running() else MAX_POINTS
+    points = LIVE_POINTS if running else MAX_POINTS
     loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines,
                        max_points=points)
     grad = grad_figure(h["grad_norm"], h["clipped"], max_points=points)
@@ -270,14 +197,15 @@ def figures(trainer: Trainer):
     return loss, grad
 
 
-def latest_sample(trainer: Trainer) -> tuple[int, str]:
-    """A 200-character sample from the model's carried state, redrawn when the model has moved on. Uses
-    its own seed (the iteration), so it never disturbs the trainer's random stream."""
-    ss = st.session_state
-    cached = ss.get(_SAMPLE)
-    if cached is not None and cached[0] is trainer and cached[1] == trainer.iteration:
-        return cached[1], cached[2]
-    text = sample(trainer.params, trainer.vocab, SAMPLE_LENGTH, temperature=1.0, seed=trainer.iteration,
-                  h=trainer.h[0])
-    ss[_SAMPLE] = (trainer, trainer.iteration, text)
-    return trainer.iteration, text
+def status_line(trainer: Trainer, record) -> tuple[str, str]:
+    """(kind, text) of the one status banner: what the model is doing now, in words."""
+    if trainer.status == "diverged":
+        return "error", (f"**Training diverged and is paused.** {trainer.message} Nothing was lost: press Step or "
+                         "Run to continue (after lowering the learning rate).")
+    if record.pending_steps:
+        return "info", f"Stepping: {record.pending_steps:,} steps to go."
+    if record.running:
+        return "success", "Training live in a worker process. It keeps training if you reload or open other pages."
+    if record.note:
+        return "info", record.note
+    return "info", "Paused. Press **Run** to train live, or **Step** to go one step at a time."

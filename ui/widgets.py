@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 import streamlit as st
 
 from rnn.evaluate import bits
 from ui.query import ignored_notice
-from ui.state import get_trainer, init_state, set_running
+from ui.state import get_trainer, init_state, is_running, model_notice
 
 APP_NAME = "RNN Lab"
 # Material icons ship with Streamlit's own font; emoji need a system emoji font that many machines lack.
@@ -17,16 +18,14 @@ ICONS = {"success": ":material/check_circle:", "info": ":material/info:", "warni
          "error": ":material/error:"}
 
 
-def page_setup(title: str, icon: str = "🔁", *, live: bool = False, show_progress: bool = True) -> None:
-    """First call of every page: page config, session state, sidebar status.
-
-    Live training only runs on the Train page (`live=True`); any other page pauses it, so the Run button
-    always tells the truth about what is happening.
-    """
+def page_setup(title: str, icon: str = "🔁", *, show_progress: bool = True) -> None:
+    """First call of every page: page config, the session's model, sidebar status. A live model keeps
+    training while its pages change (it trains in a worker, not in the page)."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
     init_state()
-    if not live:
-        set_running(False)
+    notice = model_notice()
+    if notice:
+        st.info(notice, icon=ICONS["info"])
     sidebar_status(show_progress=show_progress)
     notice = ignored_notice()  # a shared link with values the app cannot use: say so once
     if notice:
@@ -43,7 +42,7 @@ def loss_text(nats: float | None) -> str:
 
 def sidebar_status(show_progress: bool = True) -> None:
     """Corpus and model in a few lines, on every page."""
-    trainer = get_trainer()
+    trainer = get_trainer(fresh=False)
     corpus, cfg = trainer.corpus, trainer.config
     with st.sidebar:
         st.markdown("#### Current model")
@@ -62,6 +61,8 @@ def sidebar_status(show_progress: bool = True) -> None:
             )
         if trainer.status == "diverged":
             st.caption(":red[**Diverged**, paused: see the Train page]")
+        elif is_running():
+            st.caption(":green[**Training live**] (see the Train page)")
 
 
 def text_block(text: str, prime: str = "", height: int | None = None) -> None:
@@ -83,12 +84,24 @@ _FLASH = "_flash"
 
 
 def flash(kind: str, message: str) -> None:
-    """A message to show once at the top of the next run (kept across st.rerun)."""
-    st.session_state[_FLASH] = (kind, message)
+    """A message to show at the top of the next run (kept across st.rerun)."""
+    st.session_state[_FLASH] = (kind, message, time.monotonic())
+
+
+def pop_flash(keep_seconds: float = 0.0) -> tuple[str, str] | None:
+    """The pending message as (kind, text); gone after the first call, or with keep_seconds once it is that
+    old (a view redrawn every second shows it long enough to read)."""
+    pending = st.session_state.get(_FLASH)
+    if pending is None:
+        return None
+    kind, message, since = pending
+    if time.monotonic() - since >= keep_seconds:
+        del st.session_state[_FLASH]
+    return kind, message
 
 
 def show_flash() -> None:
-    kind, message = st.session_state.pop(_FLASH, (None, None))
+    kind, message = pop_flash() or (None, None)
     if kind in ICONS:
         getattr(st, kind)(message, icon=ICONS[kind])
 

@@ -48,6 +48,7 @@ class Hosted:
     generation: int
     trainer: Trainer
     name: str
+    store_home: str | None = None
     recorder: SafeRecorder | None = None
     run_id: int | None = None  # continue this run on the first save (a model reopened from the store)
     running: bool = False
@@ -100,10 +101,10 @@ class ModelHost:
             except Exception as exc:  # noqa: BLE001 - a bug must not take the worker and its other models down
                 self.emit(Reply(m.model_id, msg.seq, f"{type(exc).__name__}: {exc}"))
                 return
+            if msg.name not in ("touch", "state", "flush", "step"):
+                self._snapshot(m)  # before the reply: a page that waited for it reads the new state
             if msg.name != "step" or m.pending_steps == 0:
                 self.emit(Reply(m.model_id, msg.seq))
-            if msg.name not in ("touch", "state"):
-                self._snapshot(m)
 
     def _open(self, msg: Open) -> None:
         old = self.models.get(msg.model_id)
@@ -118,7 +119,8 @@ class ModelHost:
             self.models.pop(msg.model_id, None)
             self.emit(Reply(msg.model_id, -msg.generation, str(exc)))
             return
-        m = Hosted(msg.model_id, msg.generation, trainer, msg.name, run_id=msg.run_id)
+        m = Hosted(msg.model_id, msg.generation, trainer, msg.name, run_id=msg.run_id,
+                   store_home=msg.store_home or self.store_home)
         self.models[msg.model_id] = m
         self._snapshot(m)
 
@@ -134,13 +136,15 @@ class ModelHost:
         elif msg.name == "pause":
             m.running, m.pending_steps = False, 0
             self._finish_step(m)
-            m.save_soon = True  # after the reply: Pause answers at once
         elif msg.name == "change":
             t.change(**a)
             m.version += 1
         elif msg.name == "record_sample":
             t.record_sample()
             m.version += 1
+        elif msg.name == "flush":  # a reader of the run store wants the run up to date
+            if m.recorder is not None:
+                m.recorder.update(force=True)
         elif msg.name == "state":
             self.emit(State(m.model_id, m.generation, m.version, t.export_state()))
         elif msg.name != "touch":
@@ -164,8 +168,9 @@ class ModelHost:
             m.pending_steps = 0 if t.status == "diverged" else m.pending_steps - taken
             if m.pending_steps == 0:
                 self._finish_step(m)
-        if t.status == "diverged":
+        if t.status == "diverged" and m.running:
             m.running = False
+            m.save_soon = True
         self._record(m)
         now = time.monotonic()
         if not m.busy or now - m.last_snapshot >= SNAPSHOT_EVERY:
@@ -173,6 +178,7 @@ class ModelHost:
         return True
 
     def _finish_step(self, m: Hosted) -> None:
+        m.save_soon = True  # stopped: save it (after the reply, so the page does not wait for the file)
         if m.step_seq is not None:
             seq, m.step_seq = m.step_seq, None
             self._snapshot(m)
@@ -198,7 +204,7 @@ class ModelHost:
         """Start the model's run when it first trains (an untrained model is not worth a row)."""
         if m.recorder is None and m.trainer.iteration > 0:
             m.recorder = SafeRecorder(m.trainer, source="dashboard", every=AUTOSAVE_EVERY,
-                                      store=RunStore(self.store_home), name=m.name, model_key=m.model_id,
+                                      store=RunStore(m.store_home), name=m.name, model_key=m.model_id,
                                       run_id=m.run_id, warn=lambda msg: setattr(m, "note", msg))
 
     def _save(self, m: Hosted, final: bool = False) -> None:
@@ -207,8 +213,8 @@ class ModelHost:
         self._record(m)
         if m.recorder is None:
             return
-        if final and m.trainer.status == "diverged":
-            m.recorder.finish()
+        if final:
+            m.recorder.finish()  # "finished" or "diverged", with a checkpoint
         else:
             m.recorder.save("running" if m.busy else "paused")
         m.saved_version, m.last_save, m.save_soon = m.version, time.monotonic(), False

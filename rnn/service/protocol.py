@@ -29,6 +29,7 @@ class Open:
     checkpoint: bytes | None = None  # or a checkpoint to load
     run_id: int | None = None  # the run to continue (a model reopened from the run store)
     name: str = ""
+    store_home: str | None = None  # the run store the model records into (the server's)
 
 
 @dataclass

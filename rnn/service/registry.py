@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..checkpoint import load_checkpoint
 from ..corpus import Corpus
-from ..runs.store import RunStore, RunStoreError
+from ..runs.store import RunStore, RunStoreError, default_home
 from ..train import TrainConfig, Trainer
 from .protocol import Command, Open, Reply, Snapshot, State, new_model_id
 from .worker import ProcessWorker
@@ -46,6 +46,7 @@ class Live:
     sample: tuple[int, str] | None = None
     note: str = ""
     version: int = 0
+    arrays_version: int = 0  # the version whose arrays the replica holds
     last_touch: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     state_ready: threading.Condition = None
@@ -60,7 +61,7 @@ class Registry:
 
     def __init__(self, workers: int | None = None, store_home: str | None = None, backend: str | None = None):
         self.size = workers or int(os.environ.get("RNN_LAB_WORKERS") or os.cpu_count() or 1)
-        self.store_home = store_home
+        self._home = store_home
         self.backend = backend or ("ray" if os.environ.get("RAY_ADDRESS") else "process")
         if self.backend not in ("process", "ray"):
             raise ValueError(f"unknown backend {self.backend!r}; use 'process' or 'ray'")
@@ -71,6 +72,14 @@ class Registry:
         self._lock = threading.RLock()
         atexit.register(self.shutdown)
 
+    @property
+    def store_home(self) -> str:
+        """The run store the models record into: the given folder, else RNN_LAB_HOME as it is now."""
+        return os.path.abspath(self._home or default_home())
+
+    def _open(self, live: Live, **fields) -> None:
+        live.worker.send(Open(live.model_id, live.generation, store_home=self.store_home, **fields))
+
     # ------------------------------------------------------------------ models
     def create(self, corpus: Corpus, config: TrainConfig, name: str = "") -> str:
         """A new model (ValueError, and nothing created, if the config does not fit the corpus)."""
@@ -79,29 +88,35 @@ class Registry:
         with self._lock:
             live = Live(model_id, replica, self._least_loaded())
             self._models[model_id] = live
-        live.worker.send(Open(model_id, live.generation, corpus=corpus, config=config, name=name))
+        self._open(live, corpus=corpus, config=config, name=name)
         return model_id
 
-    def replace(self, model_id: str, *, corpus: Corpus | None = None, config: TrainConfig | None = None,
-                checkpoint: bytes | None = None, name: str = "") -> Trainer:
-        """Give the model a new trainer (Reset, a new shape or corpus, an uploaded checkpoint): the old run is
-        complete and a new one starts. Raises ValueError (CheckpointError) and keeps the model if it does not fit."""
-        live = self._live(model_id)
-        if checkpoint is not None:
-            replica = load_checkpoint(checkpoint)
+    def adopt(self, trainer: Trainer, name: str = "") -> str:
+        """A new live model that starts as `trainer` (trained or not); `trainer` becomes its replica."""
+        model_id = self.create(trainer.corpus, trainer.config, name=name)
+        if trainer.iteration or trainer.history["loss"]:
+            self.replace(model_id, trainer, name=name)
         else:
-            old = live.replica
-            replica = Trainer(corpus or old.corpus, config or old.config)
+            self._models[model_id].replica = trainer
+        return model_id
+
+    def replace(self, model_id: str, trainer: Trainer, name: str = "") -> None:
+        """Give the model a new trainer (Reset, a new shape or corpus, an uploaded checkpoint, a stored run): the
+        old run is complete and a new one starts. `trainer` becomes the replica; the worker rebuilds the same
+        one (from its corpus and config when untrained, else from its checkpoint)."""
+        from ..checkpoint import checkpoint_bytes
+
+        live = self._live(model_id)
+        fresh = trainer.iteration == 0 and not trainer.history["loss"]
+        data = None if fresh else checkpoint_bytes(trainer)
         with live.lock:
             live.generation += 1
-            live.replica, live.snapshots, live.state = replica, [], None
+            live.replica, live.snapshots, live.state, live.arrays_version = trainer, [], None, 0
             live.running, live.pending_steps, live.sample, live.note, live.version = False, 0, None, "", 0
-            gen = live.generation
-        if checkpoint is not None:
-            live.worker.send(Open(model_id, gen, checkpoint=checkpoint, name=name))
+        if fresh:
+            self._open(live, corpus=trainer.corpus, config=trainer.config, name=name)
         else:
-            live.worker.send(Open(model_id, gen, corpus=replica.corpus, config=replica.config, name=name))
-        return replica
+            self._open(live, checkpoint=data, name=name)
 
     def attach(self, model_id: str) -> bool:
         """True if the model is here or could be reopened from the run store; UnknownModel otherwise."""
@@ -131,7 +146,7 @@ class Registry:
         live = Live(model_id, replica, self._least_loaded(), run_id=rec.id,
                     note=f"Reopened from its last checkpoint (iteration {replica.iteration:,}).")
         self._models[model_id] = live
-        live.worker.send(Open(model_id, live.generation, checkpoint=data, run_id=rec.id, name=rec.name))
+        self._open(live, checkpoint=data, run_id=rec.id, name=rec.name)
         return live
 
     # ------------------------------------------------------------------ commands
@@ -164,16 +179,27 @@ class Registry:
         if now - live.last_touch >= TOUCH_EVERY:
             live.last_touch = now
             self.command(model_id, "touch", wait=False)
-        if fresh:
-            with live.lock:
-                version = live.version
+        with live.lock:
+            version = live.version
+            stale = fresh and live.arrays_version != version
+            if stale:
                 live.state = None
+        if stale:  # the model moved since the replica's arrays were copied: ask for them
             self.command(model_id, "state", wait=False)
             with live.lock:
                 live.state_ready.wait_for(lambda: live.state is not None and live.state.version >= version, timeout)
         with live.lock:
             self._apply(live)
             return live.replica
+
+    def checkpoint(self, model_id: str) -> bytes:
+        """The model's checkpoint as it is now (for a download)."""
+        from ..checkpoint import checkpoint_bytes
+
+        live = self._live(model_id)
+        self.view(model_id, fresh=True)
+        with live.lock:  # no snapshot is applied halfway through
+            return checkpoint_bytes(live.replica)
 
     def status(self, model_id: str) -> Live:
         """The server's record of the model: running, pending_steps, note, run_id, sample (read-only use)."""
@@ -187,6 +213,7 @@ class Registry:
         live.snapshots.clear()
         if live.state is not None and live.state.generation == live.generation:
             live.replica.load_state(live.state.arrays)
+            live.arrays_version = live.state.version
             live.state = None
 
     # ------------------------------------------------------------------ events from workers
@@ -242,7 +269,7 @@ class Registry:
                 from .ray_worker import RayWorker as Worker
             else:
                 Worker = ProcessWorker
-            worker = Worker(len(self._workers), self._on_event, self._on_death, self.store_home)
+            worker = Worker(len(self._workers), self._on_event, self._on_death, self._home)
             self._workers.append(worker)
             return worker
         return min(self._workers, key=lambda w: load[id(w)])

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from model_helpers import adopt, model
 from streamlit.testing.v1 import AppTest
 
 from rnn.corpus import load_builtin, make_corpus
@@ -35,8 +36,7 @@ def hostile_trainer():
 
 def app(page, trainer):
     at = AppTest.from_file(str(PAGES / page), default_timeout=60)
-    at.session_state["trainer"] = trainer
-    at.session_state["corpus"] = trainer.corpus
+    adopt(at, trainer)
     return at.run()
 
 
@@ -116,7 +116,7 @@ def test_bptt_walkthrough_page_and_take_step(docs_trainer):
     assert len(at.dataframe) == 2
     before = t.iteration
     ok(next(b for b in at.button if b.label == "Take this step").click().run())
-    assert at.session_state["trainer"].iteration == before + 1
+    assert model(at).iteration == before + 1
 
 
 def test_gradient_check_page():

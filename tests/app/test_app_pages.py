@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from model_helpers import adopt, model, running, step, wait_for
 from streamlit.testing.v1 import AppTest
 
 from rnn.corpus import make_corpus
@@ -29,31 +30,37 @@ def test_every_page_runs_with_defaults(path):
     """Opened directly (no other page visited first), each page builds the default model and shows no error."""
     at = run(path)
     assert not at.error, [e.value for e in at.error]
-    t = at.session_state["trainer"]
+    t = model(at)
     assert t.corpus.name == "python-docs" and t.iteration == 0
-    assert at.session_state["running"] is False
+    assert running(at) is False
 
 
 def test_pages_in_any_order_share_the_session_model():
     at = AppTest.from_file("../../dashboard.py", default_timeout=TIMEOUT)
     at.switch_page("pages/4_Sample.py").run()
     ok(at)
-    t = at.session_state["trainer"]
-    t.step(3)
+    t = model(at)
+    step(at, 3)
     at.switch_page("pages/2_Train.py").run()
     ok(at)
-    assert at.session_state["trainer"] is t
+    assert model(at) is t
     assert next(m.value for m in at.metric if m.label == "Iteration") == "3"
 
 
-def test_other_pages_pause_live_training():
+def test_a_live_model_keeps_training_on_other_pages():
     at = AppTest.from_file("../../dashboard.py", default_timeout=TIMEOUT)
     at.switch_page("pages/2_Train.py").run()
     at.button(key="tr_run").click().run()
-    assert at.session_state["running"] is True
+    assert running(at) is True
     at.switch_page("pages/4_Sample.py").run()
     ok(at)
-    assert at.session_state["running"] is False
+    assert running(at) is True  # it trains in a worker: looking at samples does not stop it
+    it = model(at).iteration
+    wait_for(lambda: model(at).iteration > it)
+    assert any("Training live" in c.value for c in at.sidebar.caption)
+    at.switch_page("pages/2_Train.py").run()
+    at.button(key="tr_run").click().run()
+    assert running(at) is False
 
 
 # ---------------------------------------------------------------- home
@@ -72,7 +79,7 @@ def test_home_shows_what_and_status_and_a_start():
 
 def trained_data_page(steps=5):
     at = run("../../pages/1_Data.py")
-    t = at.session_state["trainer"]
+    t = model(at)
     t.step(steps)
     return at, t
 
@@ -88,7 +95,7 @@ def test_data_page_shows_corpus_facts():
     at = run("../../pages/1_Data.py")
     labels = {m.label: m.value for m in at.metric}
     assert labels["Characters"] == f"{465_047:,}" or labels["Characters"].replace(",", "").isdigit()
-    t = at.session_state["trainer"]
+    t = model(at)
     assert labels["Vocabulary"] == str(t.vocab.size)
     assert labels["Training"] == f"{len(t.corpus.train):,}"
     assert labels["Validation"] == f"{len(t.corpus.val):,}"
@@ -106,7 +113,7 @@ def test_bad_corpus_shows_error_and_keeps_model(text, reason):
     at, t = trained_data_page()
     paste(at, text)
     assert any(reason in e.value for e in at.error), [e.value for e in at.error]
-    assert at.session_state["trainer"] is t and t.iteration == 5
+    assert model(at) is t and t.iteration == 5
     assert at.session_state.get("pending_corpus") is None
 
 
@@ -118,7 +125,7 @@ def test_bad_upload_shows_error_and_keeps_model():
     at.button(key="data_use").click().run()
     ok(at)
     assert any("not valid UTF-8" in e.value for e in at.error)
-    assert at.session_state["trainer"] is t
+    assert model(at) is t
 
 
 def test_good_upload_on_untrained_model_applies_at_once():
@@ -129,7 +136,7 @@ def test_good_upload_on_untrained_model_applies_at_once():
     at.run()
     at.button(key="data_use").click().run()
     ok(at)
-    t = at.session_state["trainer"]
+    t = model(at)
     assert t.corpus.name == "hamlet.txt" and t.corpus.text == text and t.iteration == 0
     assert any("hamlet.txt" in s.value for s in at.success)
 
@@ -137,11 +144,11 @@ def test_good_upload_on_untrained_model_applies_at_once():
 def test_new_corpus_on_trained_model_asks_first():
     at, t = trained_data_page()
     paste(at, "the quick brown fox jumps over the lazy dog. " * 50)
-    assert at.session_state["trainer"] is t  # not yet
+    assert model(at) is t  # not yet
     assert any("discards the current model" in w.value for w in at.warning)
     at.button(key="data_apply").click().run()
     ok(at)
-    new = at.session_state["trainer"]
+    new = model(at)
     assert new is not t and new.corpus.name == "pasted text" and new.iteration == 0
     assert new.config.hidden_size == t.config.hidden_size  # settings carried over
 
@@ -151,7 +158,7 @@ def test_new_corpus_can_be_declined():
     paste(at, "the quick brown fox jumps over the lazy dog. " * 50)
     at.button(key="data_cancel").click().run()
     ok(at)
-    assert at.session_state["trainer"] is t and not at.warning
+    assert model(at) is t and not at.warning
 
 
 def test_builtin_switch_and_unusual_character_warning():
@@ -159,7 +166,7 @@ def test_builtin_switch_and_unusual_character_warning():
     at.selectbox(key="data_builtin").set_value("zen").run()
     at.button(key="data_use").click().run()
     ok(at)
-    assert at.session_state["trainer"].corpus.name == "zen"
+    assert model(at).corpus.name == "zen"
     paste(at, "tab\tseparated\x07bell and text " * 20)
     assert any("Unusual characters" in w.value and "U+0007" in w.value for w in at.warning)
 
@@ -169,7 +176,7 @@ def test_builtin_switch_and_unusual_character_warning():
 
 def hs_page(steps=20):
     at = run("../../pages/3_Hidden_states.py")
-    at.session_state["trainer"].step(steps)
+    step(at, steps)
     at.run()
     return ok(at)
 
@@ -184,7 +191,7 @@ def heatmap_spec(at):
 
 def test_hidden_heatmap_units_by_time_with_char_labels():
     at = hs_page()
-    t = at.session_state["trainer"]
+    t = model(at)
     spec = heatmap_spec(at)
     trace = spec["data"][0]
     assert trace["type"] == "heatmap"
@@ -202,7 +209,7 @@ def test_hidden_units_sortable_and_unit_text_escaped():
     ok(at)
     assert heatmap_spec(at)["data"][0]["y"][:3] == ["unit 0", "unit 1", "unit 2"]
     at.radio(key="hs_source").set_value("Your own text").run()
-    t = at.session_state["trainer"]
+    t = model(at)
     at.text_area(key="hs_text").input("a <b>&</b> c").run()
     ok(at)
     html_blocks = [h.proto.body for h in at.get("html")]
@@ -227,7 +234,7 @@ def test_hidden_states_unknown_characters_are_explained():
 
 def test_sample_columns_per_temperature_plus_greedy():
     at = run("../../pages/4_Sample.py")
-    at.session_state["trainer"].step(20)
+    step(at, 20)
     at.run()
     ok(at)
     heads = [m.value for m in at.markdown if m.value.startswith("**")]
@@ -262,7 +269,7 @@ def test_next_char_chart_follows_temperature():
     import json
 
     at = run("../../pages/4_Sample.py")
-    at.session_state["trainer"].step(50)
+    step(at, 50)
     at.slider(key="sm_temperature").set_value(0.0).run()
     ok(at)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -278,7 +285,7 @@ def test_next_char_chart_follows_temperature():
 def test_sessions_are_isolated_on_every_page():
     t = Trainer(make_corpus("abcabcabd " * 30, "tiny"), TrainConfig(hidden_size=8))
     a = run("../../pages/4_Sample.py")
-    a.session_state["trainer"] = t
+    adopt(a, t)
     a.run()
     b = run("../../pages/4_Sample.py")
-    assert b.session_state["trainer"] is not t and b.session_state["trainer"].corpus.name == "python-docs"
+    assert model(b) is not t and model(b).corpus.name == "python-docs"

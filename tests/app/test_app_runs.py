@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from model_helpers import model, wait_for
 from streamlit.testing.v1 import AppTest
 
 from rnn.config import SETTINGS
@@ -114,7 +115,7 @@ def test_open_in_dashboard_loads_the_checkpoint(home):
     [b for b in at.button if b.label == "Open in dashboard"][0].click().run()
     assert not at.exception
     assert any(f"Loaded run #{a}" in s.value for s in at.success)
-    trainer = at.session_state["trainer"]
+    trainer = model(at)
     assert trainer.iteration == 30 and trainer.corpus.name == "zen" and trainer.config.hidden_size == 12
 
 
@@ -175,17 +176,21 @@ def test_train_page_records_the_session_run(home):
     assert RunStore(home).list_runs() == []  # nothing trained, nothing recorded
     [b for b in at.button if b.label == "Step 10"][0].click().run()
     assert not at.exception
+    # The worker saves a stopped model: its run is "paused", with a checkpoint to reopen it from.
+    wait_for(lambda: RunStore(home).list_runs() and RunStore(home).list_runs()[0].status == "paused")
     (run,) = RunStore(home).list_runs()
-    assert run.source == "dashboard" and run.status == "running" and run.corpus_name == "zen"
+    assert run.source == "dashboard" and run.corpus_name == "zen" and run.checkpoint
     assert run.config["hidden_size"] == 8 and run.iterations == 10
+    assert run.model_key == at.session_state["model_id"]
     # Reset replaces the model: its run is finished with a checkpoint; the next steps start a new run.
     [b for b in at.button if b.label == "Reset"][0].click().run()
     assert not at.exception
+    wait_for(lambda: RunStore(home).get(run.id).status == "finished")
     done = RunStore(home).get(run.id)
     assert done.status == "finished" and done.iterations == 10 and done.checkpoint
     assert len(RunStore(home).metrics(run.id)["iteration"]) == 10
     [b for b in at.button if b.label == "Step 1"][0].click().run()
-    assert len(RunStore(home).list_runs()) == 2
+    wait_for(lambda: len(RunStore(home).list_runs()) == 2)
 
 
 def test_a_shared_link_opens_with_its_settings_and_the_url_follows(home):
@@ -194,7 +199,7 @@ def test_a_shared_link_opens_with_its_settings_and_the_url_follows(home):
                             "batch": "2", "seed": "3", "dtype": "float32", "clip": "1"})
     at.run()
     assert not at.exception, at.exception
-    t = at.session_state["trainer"]
+    t = model(at)
     c = t.config
     assert t.corpus.name == "zen"
     assert (c.hidden_size, c.seq_length, c.learning_rate, c.optimizer, c.batch_size, c.seed, c.dtype, c.clip) == (
@@ -211,9 +216,9 @@ def test_bad_link_values_are_ignored(home):
     at.query_params.update({"corpus": "nope", "hidden": "-3", "lr": "nan", "opt": "magic", "seq": "abc"})
     at.run()
     assert not at.exception, at.exception
-    c = at.session_state["trainer"].config
+    c = model(at).config
     assert c.hidden_size == 100 and c.optimizer == "adagrad" and c.learning_rate == 0.1
-    assert at.session_state["trainer"].corpus.name == "python-docs"
+    assert model(at).corpus.name == "python-docs"
     (notice,) = [w.value for w in at.warning if "could not be used" in w.value]  # the page says which, once
     assert all(k in notice for k in ("corpus", "hidden", "lr", "opt", "seq")) and "between 1 and 512" in notice
     at.run()
@@ -226,7 +231,7 @@ def test_link_values_beyond_the_widgets_are_ignored_like_the_widgets_would(home)
     at.query_params.update({"corpus": "zen", "hidden": "1024", "batch": "4"})
     at.run()
     assert not at.exception, at.exception
-    c = at.session_state["trainer"].config
+    c = model(at).config
     assert c.hidden_size == 100 and c.batch_size == 4
     assert any("hidden" in w.value and "could not be used" in w.value for w in at.warning)
 
