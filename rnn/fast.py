@@ -3,7 +3,8 @@
 The maths is exactly the plain code's (tests/unit/test_fast.py: agreement to 1e-12 in float64); only how
 NumPy is driven differs. model.forward, model.loss_and_grads and sample.sample call the functions here
 while ENABLED is true (the default), so the Trainer, evaluate and sample use them without asking. Set
-`rnn.fast.ENABLED = False` to run the plain code everywhere (slower, same numbers to round-off).
+`rnn.fast.ENABLED = False` (or use `with rnn.fast.disabled():`) to run the plain code everywhere: slower,
+the same numbers to round-off.
 
 At one stream a training step is ~180 small NumPy calls, so the cost is per-call overhead, not arithmetic;
 at 32 streams it is memory traffic and tanh/exp. Each trick below answers one of those:
@@ -23,11 +24,12 @@ at 32 streams it is memory traffic and tanh/exp. Each trick below answers one of
 * Row sums as matrix products against a ones vector, the dWxh scatter-add as one product with the
   one-hot inputs, and flat-index take/put for p_t[target_t]: one BLAS call or one C loop each.
 * Exp-based tanh for big float64 batches: NumPy's float64 tanh is not vectorized on AVX2 CPUs and costs
-  about twice an exp, so for B*H >= TANH_BY_EXP_MIN_SIZE 1 - 2 / (exp(2x) + 1) is ~1.5x faster
+  about twice an exp, so for B*H >= TANH_BY_EXP_MIN_SIZE 1 - 2 / (exp(2x) + 1) is about 1.5x faster
   (within 4e-16 of np.tanh).
 * A float32 logit floor: max-shifted logits below LOGIT_FLOOR are raised to it before exp. Their
   probabilities would be float32 denormals, which slow every later operation on them many times over;
-  exp(-80) ~ 1e-35 is invisible next to the other probabilities.
+  exp(-80) ~ 1e-35 is invisible next to the other probabilities. (The one visible difference: where a
+  target's probability underflows to 0, the plain float32 loss is inf and this one huge but finite.)
 * Sampling with 1-D vectors, contiguous transposed weights, the bias folded into the input rows and an
   unshifted exp (the max shift only when exp over- or underflows): half the NumPy calls per character.
 """

@@ -120,13 +120,13 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: f
         return fast.loss_and_grads(params, inputs, targets, h_prev, grads_out, workspace)
     Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
     B, T = inputs.shape
-    H, V = Wxh.shape
+    V = Wxh.shape[1]
 
     def rows(a):  # (B, T, k) -> (B*T, k): one row per position, so a sum over t and b is one product
         return a.reshape(B * T, -1)
 
     # ---- forward pass
-    hs = hidden_states(params, inputs, h_prev)  # h_t
+    hs = hidden_states(params, inputs, h_prev)  # hs[:, t] = h_t, the recurrence
     ps = softmax(hs @ Why.T + params["by"])  # p_t = softmax(y_t), y_t = Why h_t + by
     p_target = np.take_along_axis(ps, targets[..., None], axis=-1)
     loss = -np.log(p_target).sum()  # cross-entropy, summed over steps and streams
