@@ -10,12 +10,9 @@ from .corpus import BUILTINS, Corpus, CorpusError, decode_bytes, load_builtin, m
 from .evaluate import evaluate_loss, ngram_baselines
 from .model import forward, init_params, loss_and_grads
 from .optim import DEFAULT_LR, OPTIMIZERS, clip_grads, make_optimizer
-from .runtime import keep_freed_memory
 from .sample import sample, sample_many
 from .train import TrainConfig, Trainer
 from .vocab import Vocab
-
-keep_freed_memory()  # see rnn/runtime.py: large per-step arrays otherwise cost fresh pages every step
 
 __all__ = [
     "BUILTINS", "CheckpointError", "Corpus", "CorpusError", "DEFAULT_LR", "OPTIMIZERS", "TrainConfig",

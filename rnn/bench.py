@@ -1,9 +1,11 @@
-"""Speed benchmark: the engine against the seed's per-timestep loop, measured in the same process.
+"""Speed benchmark: the engine against a reference measured in the same process.
 
-The reference below is min-char-rnn's algorithm written out as the seed writes it (one-hot column
+The default reference is min-char-rnn's algorithm written out as the seed writes it below (one-hot column
 vectors, a Python loop over time steps for forward and backward, np.clip and the Adagrad update per
-parameter, np.random.choice for sampling). Absolute chars/s drift on a shared machine, so each row
-interleaves reference and engine runs and reports the median of the per-pair ratios.
+parameter, np.random.choice for sampling). The other reference, "plain", is the engine itself with
+rnn/fast.py switched off (rnn/model.py's plain code): its ratio is what the fast module gains.
+Absolute chars/s drift on a shared machine, so each row interleaves reference and engine runs and
+reports the median of the per-pair ratios.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections import Counter
 
 import numpy as np
 
+from . import fast
 from .corpus import load_builtin, make_corpus
 from .evaluate import evaluate_loss
 from .runtime import one_blas_thread
@@ -131,72 +134,106 @@ def _rate(fn, seconds: float) -> float:
             return chars / dt
 
 
-def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: float, repeats: int) -> dict:
-    corpus = make_corpus(text, "bench", val_fraction=0)
-    ref = SeedTrainer(corpus.train, corpus.vocab.size, hidden)
-    # Speed, not learning, is measured: a large model at lr 0.1 may pass the divergence guard's
-    # 3x-first-loss line, which would stop the engine (and make its steps free).
-    config = TrainConfig(hidden_size=hidden, batch_size=batch, dtype=dtype, eval_every=0, health_every=0,
-                         divergence_factor=1e9)
-    eng = Trainer(corpus, config)
+REFERENCES = ("seed", "plain")
 
-    def seed_step():
-        ref.step()
-        return ref.seq_length
 
-    def engine_steps():
-        if eng.status == "diverged":
-            raise RuntimeError(f"the engine diverged during the benchmark: {eng.message}")
-        return 25 * batch * eng.step(10)
-
+def _ratio_row(what, hidden, batch, dtype, ref_fn, eng_fn, seconds, repeats) -> dict:
+    """Interleaved rates of ref_fn and eng_fn (each returns the characters it processed), medians."""
     ref_rates, eng_rates = [], []
     with one_blas_thread():
         for _ in range(repeats):
-            ref_rates.append(_rate(seed_step, seconds))
-            eng_rates.append(_rate(engine_steps, seconds))
+            ref_rates.append(_rate(ref_fn, seconds))
+            eng_rates.append(_rate(eng_fn, seconds))
     ratios = [e / r for e, r in zip(eng_rates, ref_rates, strict=True)]
-    return {"what": "train", "hidden": hidden, "batch": batch, "dtype": dtype,
+    return {"what": what, "hidden": hidden, "batch": batch, "dtype": dtype,
             "ref_chars_per_sec": statistics.median(ref_rates), "chars_per_sec": statistics.median(eng_rates),
             "ratio": statistics.median(ratios)}
 
 
-def bench_sampling(hidden: int, text: str, seconds: float, repeats: int, length: int = 200) -> dict:
+def _plain(fn):
+    """fn run with rnn/fast.py switched off."""
+    def run():
+        with fast.disabled():
+            return fn()
+    return run
+
+
+def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: float, repeats: int,
+                   reference: str = "seed") -> dict:
+    corpus = make_corpus(text, "bench", val_fraction=0)
+    # Speed, not learning, is measured: a large model at lr 0.1 may pass the divergence guard's
+    # 3x-first-loss line, which would stop the engine (and make its steps free).
+    # Against the plain model both sides train the same model, at a gentler rate: at lr 0.1 a float32
+    # H = 512 model soon has a target probability below float32's range, and without the fast path's
+    # logit floor the plain loss is inf, which stops any run.
+    config = TrainConfig(hidden_size=hidden, batch_size=batch, dtype=dtype, eval_every=0, health_every=0,
+                         divergence_factor=1e9, learning_rate=0.01 if reference == "plain" else 0.1)
+
+    def steps_of(trainer):
+        def run():
+            if trainer.status == "diverged":
+                raise RuntimeError(f"the engine diverged during the benchmark: {trainer.message}")
+            return 25 * batch * trainer.step(10)
+        return run
+
+    if reference == "plain":
+        ref_fn = _plain(steps_of(Trainer(corpus, config)))
+    else:
+        ref = SeedTrainer(corpus.train, corpus.vocab.size, hidden)
+
+        def ref_fn():
+            ref.step()
+            return ref.seq_length
+
+    return _ratio_row("train", hidden, batch, dtype, ref_fn, steps_of(Trainer(corpus, config)), seconds, repeats)
+
+
+def bench_sampling(hidden: int, text: str, seconds: float, repeats: int, length: int = 200,
+                   reference: str = "seed") -> dict:
     corpus = make_corpus(text, "bench", val_fraction=0)
     ref = SeedTrainer(corpus.train, corpus.vocab.size, hidden)
     for _ in range(50):
         ref.step()
     params = ref.as_engine_params()
-    rng = np.random.default_rng(0)
-    h0 = np.zeros((hidden, 1))
-    ref_rates, eng_rates = [], []
-    with one_blas_thread():
-        for _ in range(repeats):
-            ref_rates.append(_rate(lambda: len(seed_sample(*ref.params, h0, 0, length, rng)), seconds))
-            eng_rates.append(_rate(lambda: len(sample(params, corpus.vocab, length, seed=1)), seconds))
-    ratios = [e / r for e, r in zip(eng_rates, ref_rates, strict=True)]
-    return {"what": "sample", "hidden": hidden, "batch": 1, "dtype": "float64",
-            "ref_chars_per_sec": statistics.median(ref_rates), "chars_per_sec": statistics.median(eng_rates),
-            "ratio": statistics.median(ratios)}
+
+    def engine():
+        return len(sample(params, corpus.vocab, length, seed=1))
+
+    if reference == "plain":
+        ref_fn = _plain(engine)
+    else:
+        rng = np.random.default_rng(0)
+        h0 = np.zeros((hidden, 1))
+
+        def ref_fn():
+            return len(seed_sample(*ref.params, h0, 0, length, rng))
+
+    return _ratio_row("sample", hidden, 1, "float64", ref_fn, engine, seconds, repeats)
 
 
 def run_benchmark(hiddens=(100, 512), batches=(1, 32), dtypes=("float64", "float32"), seconds: float = 0.5,
-                  repeats: int = 3, vocab_size: int = 65, progress=None) -> list[dict]:
+                  repeats: int = 3, vocab_size: int = 65, progress=None, reference: str = "seed") -> list[dict]:
+    """Rows of training speed for every (hidden, batch, dtype), then one-stream sampling at H = 100,
+    each against `reference`: "seed" (min-char-rnn's loop) or "plain" (the engine without rnn/fast.py)."""
+    if reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {', '.join(REFERENCES)}")
     text = bench_text(vocab_size)
     rows = []
     for hidden in hiddens:
         for batch in batches:
             for dtype in dtypes:
-                rows.append(bench_training(hidden, batch, dtype, text, seconds, repeats))
+                rows.append(bench_training(hidden, batch, dtype, text, seconds, repeats, reference))
                 if progress:
                     progress(rows[-1])
-    rows.append(bench_sampling(100, text, seconds, repeats))
+    rows.append(bench_sampling(100, text, seconds, repeats, reference=reference))
     if progress:
         progress(rows[-1])
     return rows
 
 
-def format_table(rows: list[dict]) -> str:
-    lines = ["| what | H | B | dtype | reference chars/s | engine chars/s | ratio (median) |",
+def format_table(rows: list[dict], reference: str = "seed") -> str:
+    ref = "seed loop" if reference == "seed" else "plain model"
+    lines = [f"| what | H | B | dtype | {ref} chars/s | engine chars/s | ratio (median) |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['what']} | {r['hidden']} | {r['batch']} | {r['dtype']} | {r['ref_chars_per_sec']:,.0f} "

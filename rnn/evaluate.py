@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .fast import Workspace
 from .model import forward
 from .vocab import Vocab
 
@@ -40,10 +41,11 @@ def evaluate_loss(params, ids: np.ndarray, seq_length: int = 100, streams: int =
     total, count = 0.0, 0
     starts = np.arange(streams) * seg
     h = None if h0 is None else np.tile(np.asarray(h0, params["Whh"].dtype), (streams, 1))
+    workspace = Workspace()  # one set of arrays for all chunks: each chunk is read before the next
     for off in range(0, seg, seq_length):
         T = min(seq_length, seg - off)
         idx = starts[:, None] + off + np.arange(T)
-        out = forward(params, ids[idx], h)
+        out = forward(params, ids[idx], h, workspace=workspace)
         p = np.take_along_axis(out.probs, ids[idx + 1][..., None], axis=-1)
         total -= float(np.log(p).sum())
         count += p.size

@@ -8,11 +8,15 @@ Equations (one stream, one time step), exactly the seed's:
     loss = -sum_t log p_t[target_t]             cross-entropy in nats, summed
 
 What is vectorized (and why it is the same maths):
-  * Wxh x_t with a one-hot x_t is just column x_t of Wxh, so all inputs are a row gather.
+  * Wxh x_t with a one-hot x_t is just column x_t of Wxh, so all inputs are one gather.
   * y_t, p_t and the loss do not feed back into the recurrence, so they are computed for all
-    T*B positions with one matrix product after the loop.
+    steps with one matrix product after the loop.
   * Only h_t depends on h_{t-1}; that loop (and its mirror in backprop) stays in Python.
-Arrays are time-major inside, (T, B, H), so each step reads a contiguous (B, H) block.
+Arrays are (B, T, ...): stream b, step t.
+
+The code below is the plain version. rnn/fast.py computes the same two functions with speed tricks
+(reused buffers, direct C calls, a faster tanh); while fast.ENABLED is true, forward and loss_and_grads
+hand their work to it, nanoGPT's flash/manual pattern.
 """
 
 from __future__ import annotations
@@ -21,45 +25,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .runtime import c_dot
+from . import fast
 
 PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
-LOGIT_FLOOR = -80.0  # exp(-80) ~ 1e-35: keeps float32 away from slow denormals, changes nothing visible
-
-
-class Scratch:
-    """The arrays one forward/backward pass works in, for one (B, T, H, V, dtype)."""
-
-    def __init__(self, B: int, T: int, H: int, V: int, dtype):
-        n = T * B
-        self.key = (B, T, H, V, np.dtype(dtype))
-        self.states = np.empty((T + 1, B, H), dtype)  # h_prev, then h_t for every step
-        self.WxhT = np.empty((V, H), dtype)  # Wxh transposed: the inputs pick contiguous rows
-        self.tmp = np.empty((B, H), dtype)  # one step's matrix product
-        self.probs = np.empty((n, V), dtype)  # logits, then probabilities, then dL/dy
-        self.row = np.empty((n, 1), dtype)  # each row's max, then its sum, in the softmax
-        self.dh = np.empty((T, B, H), dtype)  # dL/dh_t, then dL/d(pre-activation)
-        self.dtanh = np.empty((T, B, H), dtype)  # 1 - h_t^2
-        self.onehot = np.empty((n, V), dtype)  # the one-hot inputs x_t
-        self.ones = np.ones(n, dtype)  # sums over rows as matrix products: faster than .sum(axis=0) here
-        self.row_starts = np.arange(0, n * V, V)  # where each row of an (n, V) array starts in its buffer
-
-
-class Workspace:
-    """Hands out the same Scratch again while the shapes stay the same (a Trainer keeps one).
-
-    At B = 1 a training step is a few dozen operations on small arrays, and fresh memory for each of
-    them is cold in the CPU caches: reusing the buffers measured ~5% faster. Not for sharing between threads.
-    """
-
-    def __init__(self):
-        self._scratch: Scratch | None = None
-
-    def scratch(self, B: int, T: int, H: int, V: int, dtype) -> Scratch:
-        s = self._scratch
-        if s is None or s.key != (B, T, H, V, dtype):
-            s = self._scratch = Scratch(B, T, H, V, dtype)
-        return s
 
 
 def init_params(vocab_size: int, hidden_size: int, seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray]:
@@ -81,7 +49,7 @@ def param_shapes(vocab_size: int, hidden_size: int) -> dict[str, tuple[int, ...]
     return {"Wxh": (H, V), "Whh": (H, H), "Why": (V, H), "bh": (H,), "by": (V,)}
 
 
-def _as_batch(inputs, h_prev, params):
+def as_batch(inputs, h_prev, params):
     """Accept (T,) or (B, T) ids and (H,) or (B, H) state; return (B, T) ids and a (B, H) state."""
     inputs = np.asarray(inputs)
     if inputs.ndim == 1:
@@ -97,73 +65,23 @@ def _as_batch(inputs, h_prev, params):
     return inputs, h_prev
 
 
-def _recurrence(params, inputs, h_prev, s: Scratch):
-    """Run h_t = tanh(Wxh x_t + Whh h_{t-1} + bh) over time, in s.states.
+def softmax(y):
+    """Softmax over the last axis, shifted by the max first (the same result, and exp cannot overflow)."""
+    e = np.exp(y - y.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
-    Returns time-major states (T+1, B, H): states[0] is h_prev and states[t+1] is h_t, so the
-    backward pass finds every h_{t-1} as states[:-1] without copying.
-    """
+
+def hidden_states(params, inputs, h_prev):
+    """h_t = tanh(Wxh x_t + Whh h_{t-1} + bh) for every step: (B, T, H), hs[:, t] = h_t."""
     Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
-    states = s.states
-    states[0] = h_prev
-    # Wxh x_t + bh for every step at once: x_t is one-hot, so Wxh x_t is column x_t of Wxh (a row gather).
-    s.WxhT[...] = Wxh.T
-    np.add(s.WxhT.take(inputs.T, axis=0), bh, out=states[1:])
-    if Whh.dtype == np.float64 and s.tmp.size >= TANH_BY_EXP_MIN_SIZE:
-        with np.errstate(over="ignore"):  # see _tanh_by_exp
-            _time_steps(states, Whh.T, s.tmp, _tanh_by_exp)
-    else:
-        _time_steps(states, Whh.T, s.tmp, np.tanh)
-    return states
-
-
-def _time_steps(states, WhhT, tmp, tanh):
-    """The only per-step work, so three NumPy calls with preallocated outputs (local names and positional
-    out= save a little on each of T calls). states[t+1] holds Wxh x_t + bh on entry and h_t on exit."""
-    dot, add = c_dot, np.add
-    h = states[0]
-    for h_t in states[1:]:
-        dot(h, WhhT, tmp)  # Whh h_{t-1}
-        add(h_t, tmp, h_t)
-        tanh(h_t, h_t)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-        h = h_t
-
-
-TANH_BY_EXP_MIN_SIZE = 1024
-
-
-def _tanh_by_exp(x, out):
-    """out = tanh(x) as 1 - 2 / (exp(2x) + 1), for big float64 arrays.
-
-    NumPy's float64 tanh is not vectorized on this kind of CPU (AVX2) and costs about twice an exp, so
-    for B*H >= 1024 this formula is ~1.5x faster; it agrees with np.tanh to within 4e-16. Where exp(2x)
-    overflows (x > 354) the result is exactly 1.0, so the caller silences the overflow warning.
-    """
-    np.multiply(x, 2.0, out=out)
-    np.exp(out, out=out)
-    out += 1.0
-    np.divide(2.0, out, out=out)
-    np.subtract(1.0, out, out=out)
-    return out
-
-
-def _softmax_rows(logits, row):
-    """Numerically safe softmax over the last axis of a 2-D array, in place; row: (n, 1) scratch."""
-    logits -= np.maximum.reduce(logits, axis=-1, keepdims=True, out=row)
-    if logits.dtype == np.float32:  # float64 has no denormal slowdown at these magnitudes
-        np.maximum(logits, LOGIT_FLOOR, out=logits)
-    np.exp(logits, out=logits)
-    logits /= np.add.reduce(logits, axis=-1, keepdims=True, out=row)
-    return logits
-
-
-def _output_probs(hs_flat, params, s: Scratch, temperature: float = 1.0):
-    """p_t = softmax(y_t / temperature), y_t = Why h_t + by, for every row (step) at once, in s.probs."""
-    logits = c_dot(hs_flat, params["Why"].T, s.probs)
-    logits += params["by"]
-    if temperature != 1.0:
-        logits /= temperature
-    return _softmax_rows(logits, s.row)
+    B, T = inputs.shape
+    x_part = Wxh.T[inputs] + bh  # Wxh x_t + bh for every step: x_t is one-hot, so Wxh x_t is column x_t of Wxh
+    hs = np.empty((B, T, Whh.shape[0]), Whh.dtype)
+    h = h_prev
+    for t in range(T):
+        h = np.tanh(x_part[:, t] + h @ Whh.T)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+        hs[:, t] = h
+    return hs
 
 
 class Forward(NamedTuple):
@@ -172,72 +90,67 @@ class Forward(NamedTuple):
     h_last: np.ndarray  # (B, H) state to carry into the next chunk
 
 
-def forward(params, inputs, h_prev=None, temperature: float = 1.0) -> Forward:
-    """Every hidden state and every next-character distribution for `inputs` of shape (B, T)."""
-    inputs, h_prev = _as_batch(inputs, h_prev, params)
-    (B, T), (H, V) = inputs.shape, params["Wxh"].shape
-    s = Scratch(B, T, H, V, params["Whh"].dtype)  # fresh: the result is views of it
-    hs = _recurrence(params, inputs, h_prev, s)[1:]  # (T, B, H)
-    probs = _output_probs(hs.reshape(T * B, H), params, s, temperature).reshape(T, B, V)
-    return Forward(hs.transpose(1, 0, 2), probs.transpose(1, 0, 2), hs[-1].copy())
+def forward(params, inputs, h_prev=None, temperature: float = 1.0, workspace: fast.Workspace | None = None) -> Forward:
+    """Every hidden state and every next-character distribution for `inputs` of shape (B, T).
+
+    workspace: optional fast.Workspace for the fast path's arrays; hs and probs are then views of them,
+    valid until the workspace's next use (evaluate_loss reads each chunk at once).
+    """
+    inputs, h_prev = as_batch(inputs, h_prev, params)
+    if fast.ENABLED:  # the same maths in preallocated buffers with direct C calls (rnn/fast.py)
+        return Forward(*fast.forward(params, inputs, h_prev, temperature, workspace))
+    hs = hidden_states(params, inputs, h_prev)
+    ys = hs @ params["Why"].T + params["by"]  # y_t = Why h_t + by, every step at once
+    probs = softmax(ys / temperature)  # p_t = softmax(y_t / temperature)
+    return Forward(hs, probs, hs[:, -1].copy())
 
 
-def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: Workspace | None = None):
+def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: fast.Workspace | None = None):
     """Summed cross-entropy (nats) over all B*T positions, its gradients (unclipped), and the last state.
 
     inputs, targets: int arrays (B, T) (or (T,) for one stream); h_prev: (B, H) (or (H,)).
     With B = 1 this is the seed's lossFun; with B > 1 it is the sum over independent streams.
-    grads_out: optional dict of preallocated arrays to write the gradients into (saves allocations;
-    the Trainer passes views of one flat buffer so clipping and the optimizer are single array ops).
-    workspace: optional Workspace, whose scratch arrays are reused from call to call.
+    grads_out: optional dict of arrays to write the gradients into (the Trainer passes views of one flat
+    buffer, so clipping and the optimizer are single array operations).
+    workspace: optional fast.Workspace whose scratch arrays the fast path reuses from call to call.
     """
-    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
-    inputs, h_prev = _as_batch(inputs, h_prev, params)
+    inputs, h_prev = as_batch(inputs, h_prev, params)
     targets = np.asarray(targets).reshape(inputs.shape)
+    if fast.ENABLED:  # the same maths in reused buffers, written straight into grads_out (rnn/fast.py)
+        return fast.loss_and_grads(params, inputs, targets, h_prev, grads_out, workspace)
+    Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
     B, T = inputs.shape
-    H, V = Wxh.shape
-    n = T * B  # positions, time-major: row t*B + b is step t of stream b
-    s = workspace.scratch(B, T, H, V, Whh.dtype) if workspace is not None else Scratch(B, T, H, V, Whh.dtype)
+    V = Wxh.shape[1]
+
+    def rows(a):  # (B, T, k) -> (B*T, k): one row per position, so a sum over t and b is one product
+        return a.reshape(B * T, -1)
 
     # ---- forward pass
-    states = _recurrence(params, inputs, h_prev, s)  # states[0] = h_prev, states[t+1] = h_t
-    hs_flat = states[1:].reshape(n, H)
-    probs = _output_probs(hs_flat, params, s)  # p_t = softmax(Why h_t + by), all steps at once
-    target_at = s.row_starts + targets.T.reshape(-1)  # flat position of p_t[target_t]
-    p_target = probs.take(target_at)
-    loss = -np.log(p_target).sum()  # softmax (cross-entropy loss)
+    hs = hidden_states(params, inputs, h_prev)  # hs[:, t] = h_t, the recurrence
+    ps = softmax(hs @ Why.T + params["by"])  # p_t = softmax(y_t), y_t = Why h_t + by
+    p_target = np.take_along_axis(ps, targets[..., None], axis=-1)
+    loss = -np.log(p_target).sum()  # cross-entropy, summed over steps and streams
 
     # ---- backward pass
-    dy = probs  # dL/dy_t = p_t - onehot(target_t), reusing the probs buffer
-    dy.put(target_at, p_target - 1)
-    g = grads_out if grads_out is not None else {
-        "Wxh": np.empty_like(Wxh), "Whh": np.empty_like(Whh), "Why": np.empty_like(Why),
-        "bh": np.empty_like(params["bh"]), "by": np.empty_like(params["by"])}
-    np.matmul(dy.T, hs_flat, out=g["Why"])  # dWhy = sum_t dy_t h_t^T
-    np.matmul(s.ones, dy, out=g["by"])  # dby = sum_t dy_t
-    dh = s.dh  # gradient reaching h_t from y_t, every step at once
-    c_dot(dy, Why, dh.reshape(n, H))
-    # tanh'(.) = 1 - h_t^2, every step at once. (Written with out= : on large arrays NumPy's check for
-    # reusable temporaries in `1 - hs * hs` costs ~0.7 ms on this machine, more than the arithmetic.)
-    dtanh = np.multiply(states[1:], states[1:], out=s.dtanh)
-    np.subtract(1, dtanh, out=dtanh)
-    # Backprop through time, last step first. dh[t] becomes dhraw_t, dL/d(pre-activation of step t).
-    dot, add, multiply = c_dot, np.add, np.multiply
-    tmp = s.tmp
-    dhraw = dh[T - 1]
-    multiply(dhraw, dtanh[T - 1], dhraw)  # the last step gets nothing from a later one
-    for dh_t, dtanh_t in zip(dh[-2::-1], dtanh[-2::-1], strict=True):
-        dot(dhraw, Whh, tmp)  # dhnext = Whh^T dhraw_{t+1}: into h_t from step t+1
-        add(dh_t, tmp, dh_t)  # dh = Why^T dy_t + dhnext
-        multiply(dh_t, dtanh_t, dh_t)  # dhraw_t = (1 - h_t^2) * dh: backprop through tanh
-        dhraw = dh_t
-    dhraw_flat = dh.reshape(n, H)
-    np.matmul(dhraw_flat.T, states[:-1].reshape(n, H), out=g["Whh"])  # dWhh = sum_t dhraw_t h_{t-1}^T
-    np.matmul(s.ones, dhraw_flat, out=g["bh"])  # dbh = sum_t dhraw_t
-    # dWxh = sum_t dhraw_t x_t^T: column x_t of Wxh received dhraw_t. Scatter-add with one matrix
-    # product against the one-hot inputs (the xs[t] of the seed).
-    onehot = s.onehot
-    onehot.fill(0)
-    onehot.put(s.row_starts + inputs.T.reshape(-1), 1)
-    np.matmul(dhraw_flat.T, onehot, out=g["Wxh"])
-    return float(loss), g, states[-1].copy()
+    xs = np.eye(V, dtype=Wxh.dtype)[inputs]  # the one-hot inputs x_t
+    dy = ps - np.eye(V, dtype=Wxh.dtype)[targets]  # dL/dy_t = p_t - onehot(target_t)
+    dWhy = rows(dy).T @ rows(hs)  # dWhy = sum_t dy_t h_t^T
+    dby = rows(dy).sum(axis=0)  # dby = sum_t dy_t
+    dh_from_y = dy @ Why  # Why^T dy_t, every step at once
+    h_before = np.concatenate([h_prev[:, None], hs[:, :-1]], axis=1)  # h_{t-1} for every step
+    dhraw = np.empty_like(hs)
+    dhnext = np.zeros_like(h_prev)
+    for t in reversed(range(T)):  # backprop through time, last step first
+        dh = dh_from_y[:, t] + dhnext  # dh = Why^T dy_t + dhnext
+        dhraw[:, t] = (1 - hs[:, t] * hs[:, t]) * dh  # backprop through tanh
+        dhnext = dhraw[:, t] @ Whh  # dhnext = Whh^T dhraw: into h_{t-1}
+    dWhh = rows(dhraw).T @ rows(h_before)  # dWhh = sum_t dhraw_t h_{t-1}^T
+    dbh = rows(dhraw).sum(axis=0)  # dbh = sum_t dhraw_t
+    dWxh = rows(dhraw).T @ rows(xs)  # dWxh = sum_t dhraw_t x_t^T
+
+    grads = {"Wxh": dWxh, "Whh": dWhh, "Why": dWhy, "bh": dbh, "by": dby}
+    if grads_out is not None:
+        for k, g in grads.items():
+            grads_out[k][...] = g
+        grads = grads_out
+    return float(loss), grads, hs[:, -1].copy()

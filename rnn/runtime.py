@@ -1,11 +1,13 @@
-"""Process-level tuning for the engine's hot loops: one BLAS thread, a malloc that keeps memory, a direct np.dot.
+"""Process-level tuning: one BLAS thread for the engine's hot loops, and an opt-in malloc setting.
 
 * The matrices here are small (H ~ 100): one OpenBLAS thread is as fast as two, and two threads stall
   badly when the other core is busy (another session, the Streamlit server). threadpoolctl is optional.
-* Each training step allocates a few arrays of ~0.5 MB (B = 32). glibc serves blocks that large with
-  mmap and returns them on free, so every step paid for fresh, zero-filled pages (measured: `hs * hs`
-  on a (25, 32, 100) array took ~0.5 ms instead of ~0.04 ms). Raising the mmap and trim thresholds
-  keeps freed blocks in the heap for reuse. Linux/glibc only; elsewhere this is a no-op.
+* keep_freed_memory changes glibc's malloc for the whole process, so nothing calls it on import; only
+  `python -m rnn bench` opts in. glibc serves large blocks with mmap and unmaps them on free, so code
+  that allocates big arrays every step pays for fresh zero-filled pages each time. The engine does not
+  (rnn/fast.py reuses its arrays), but the seed loop the bench times does (a fresh H x H outer product
+  per step and parameter), and the bench measures that reference at its best, not slowed by page
+  faults. Linux/glibc only; elsewhere it is a no-op.
 """
 
 from __future__ import annotations
@@ -14,16 +16,10 @@ import contextlib
 import ctypes
 import sys
 
-import numpy as np
-
 try:
     from threadpoolctl import ThreadpoolController
 except ImportError:  # pragma: no cover - the engine still works, just without the limit
     ThreadpoolController = None
-
-# np.dot runs a small Python function per call to look for __array_function__ overrides (~0.4 us). The
-# engine's per-step loops pass plain ndarrays only, so they call the C function under it directly.
-c_dot = getattr(np.dot, "__wrapped__", np.dot)
 
 _controller = None
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3

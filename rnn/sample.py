@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
+from . import fast
 from .model import forward
-from .runtime import c_dot
 from .vocab import Vocab
 
 
@@ -69,13 +69,6 @@ def warm_state(params, vocab: Vocab, prime: str, h=None):
     return h, logits
 
 
-def _shifted_cdf(logits, inv_t):
-    """Accumulated exp((y - max y) / T): the safe form, used when exp(y / T) over- or underflows."""
-    z = logits - logits.max(axis=-1, keepdims=True)
-    z *= inv_t  # a tiny T sends all but the max to -inf: greedy, as it should
-    return np.exp(z).cumsum(axis=-1)
-
-
 def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | None = None,
                 prime: str = "", seed: int | None = 0, h=None) -> list[str]:
     """One continuation of `prime` per temperature, each `length` characters (prime not included).
@@ -85,71 +78,40 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
     temps = [check_temperature(t) for t in temperatures]
     _check_length_and_top_k(length, top_k)
     rng = np.random.default_rng(seed)
-    Wxh_rows = np.ascontiguousarray(params["Wxh"].T)  # row x is Wxh x for one-hot x
-    WhhT, WhyT, bh, by = params["Whh"].T, params["Why"].T, params["bh"], params["by"]
+    Wxh, Whh, Why, bh, by = (params[k] for k in ("Wxh", "Whh", "Why", "bh", "by"))
     h0, logits0 = warm_state(params, vocab, prime, h)
     S, V = len(temps), vocab.size
-    h = np.tile(h0, (S, 1))
+    h = np.tile(h0, (S, 1))  # one row per stream
     logits = np.tile(logits0, (S, 1))
     greedy = np.array([t == 0 for t in temps])
     inv_t = np.array([1.0 / t if t > 0 else 1.0 for t in temps])[:, None]
     use_top_k = top_k is not None and top_k < V
     uniforms = rng.random((length, S))  # one uniform per character and stream, drawn up front
     out = np.empty((S, length), dtype=np.int64)
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # a tiny T sends all but the max to -inf: greedy
         for i in range(length):
             if use_top_k:
                 logits = keep_top_k(logits, top_k)
-            cdf = np.exp(logits * inv_t).cumsum(axis=1)  # unnormalised p_t = softmax(y_t / T), accumulated
-            bad = ~np.isfinite(cdf[:, -1]) | (cdf[:, -1] <= 0)
-            if bad.any():  # exp overflowed or underflowed: shift by the max first
-                cdf[bad] = _shifted_cdf(logits[bad], inv_t[bad])
+            z = (logits - logits.max(axis=1, keepdims=True)) * inv_t  # y_t / T, shifted: exp cannot overflow
+            cdf = np.exp(z).cumsum(axis=1)  # unnormalised p_t = softmax(y_t / T), accumulated
             ix = (cdf < uniforms[i][:, None] * cdf[:, -1:]).sum(axis=1)  # inverse-CDF draw from p_t
-            if greedy.any():
-                ix[greedy] = logits[greedy].argmax(axis=1)
+            ix[greedy] = logits[greedy].argmax(axis=1)  # T = 0: the most likely character
             out[:, i] = ix
-            h = np.tanh(Wxh_rows[ix] + h @ WhhT + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-            logits = h @ WhyT + by  # y_t = Why h_t + by
+            h = np.tanh(Wxh[:, ix].T + h @ Whh.T + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+            logits = h @ Why.T + by  # y_t = Why h_t + by
     return [vocab.decode(row) for row in out]
 
 
 def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, top_k: int | None = None,
            prime: str = "", seed: int | None = 0, h=None) -> str:
-    """`length` characters continuing `prime` (not included in the result), starting from state `h`.
-
-    The same steps as sample_many with one stream, written with 1-D vectors: about half the NumPy
-    calls per character, which is what sampling speed is made of.
-    """
+    """`length` characters continuing `prime` (not included in the result), starting from state `h`:
+    the one-stream case of sample_many, the same text from the same seed."""
+    if not fast.ENABLED:  # plain: one stream of sample_many
+        return sample_many(params, vocab, length, [temperature], top_k, prime, seed, h)[0]
+    # fast: the same draws with 1-D vectors and preallocated buffers (rnn/fast.py)
     temperature = check_temperature(temperature)
     _check_length_and_top_k(length, top_k)
-    rng = np.random.default_rng(seed)
-    dtype = params["Whh"].dtype
-    xb_rows = params["Wxh"].T + params["bh"]  # row x is Wxh x + bh for one-hot x
-    # Contiguous transposed weights and preallocated outputs: per character the loop is a handful of
-    # NumPy calls, and each saved allocation or strided read is a visible share of it.
-    WhhT, WhyT, by = np.ascontiguousarray(params["Whh"].T), np.ascontiguousarray(params["Why"].T), params["by"]
     h, logits = warm_state(params, vocab, prime, h)
-    h = np.array(h, dtype)  # our own copy: updated in place below
-    y, e, cdf, tmp = np.empty(len(by), dtype), np.empty(len(by), dtype), np.empty(len(by), dtype), np.empty_like(h)
-    dot, add, tanh, exp = c_dot, np.add, np.tanh, np.exp
-    inv_t = 1.0 / temperature if temperature > 0 else 1.0
-    use_top_k = top_k is not None and top_k < vocab.size
-    uniforms = rng.random(length)  # one uniform per character, drawn up front
-    out = []
-    with np.errstate(over="ignore", under="ignore"):
-        for u in uniforms:
-            if use_top_k:
-                logits = keep_top_k(logits, top_k)
-            if temperature == 0:
-                ix = int(logits.argmax())  # greedy
-            else:
-                exp(np.multiply(logits, inv_t, out=e) if inv_t != 1.0 else logits, out=e)  # unnormalised softmax
-                p_cum = e.cumsum(out=cdf)  # ... accumulated
-                if not 0 < p_cum[-1] < np.inf:  # exp overflowed or underflowed: shift by the max first
-                    p_cum = _shifted_cdf(logits, inv_t)
-                ix = int(p_cum.searchsorted(u * p_cum[-1]))  # inverse-CDF draw from p_t
-            out.append(ix)
-            dot(h, WhhT, tmp)
-            tanh(add(xb_rows[ix], tmp, out=h), out=h)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-            logits = add(dot(h, WhyT, y), by, out=y)  # y_t = Why h_t + by
-    return vocab.decode(out)
+    uniforms = np.random.default_rng(seed).random(length)  # the same numbers as sample_many's (length, 1)
+    limit = None if top_k is None or top_k >= vocab.size else lambda y: keep_top_k(y, top_k)
+    return vocab.decode(fast.sample_ids(params, h, logits, uniforms, temperature, limit))

@@ -18,7 +18,8 @@ import numpy as np
 from .config import DTYPES, LIVE, SETTINGS, TrainConfig
 from .corpus import Corpus
 from .evaluate import evaluate_loss
-from .model import PARAM_NAMES, Workspace, init_params, loss_and_grads, param_shapes
+from .fast import Workspace
+from .model import PARAM_NAMES, init_params, loss_and_grads, param_shapes
 from .optim import clip_grads, make_optimizer
 from .runtime import one_blas_thread
 from .sample import sample
@@ -67,7 +68,7 @@ class Trainer:
         self.params = self.unflatten(self.flat_params)
         self.flat_grads = np.zeros_like(self.flat_params)
         self.grads = self.unflatten(self.flat_grads)
-        self._workspace = Workspace()  # scratch arrays reused by every step (see model.Workspace)
+        self._workspace = Workspace()  # scratch arrays reused by every step (see fast.Workspace)
         self.optimizer = make_optimizer(cfg.optimizer, {"all": self.flat_params}, cfg.learning_rate)
         self.rng = np.random.default_rng(cfg.seed)
         self.iteration = 0

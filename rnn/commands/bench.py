@@ -1,11 +1,13 @@
-"""`python -m rnn bench`: chars/s of the engine against the seed's per-timestep loop (same process)."""
+"""`python -m rnn bench`: chars/s of the engine against the seed's per-timestep loop, or against its own
+plain code (rnn/model.py without rnn/fast.py), in the same process."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from ..bench import format_table, race, run_benchmark
+from ..bench import REFERENCES, format_table, race, run_benchmark
+from ..runtime import keep_freed_memory
 
 
 def add_parser(sub):
@@ -16,6 +18,9 @@ def add_parser(sub):
     p.add_argument("--dtype", nargs="+", default=["float64", "float32"], choices=["float64", "float32"])
     p.add_argument("--seconds", type=float, default=0.5, help="time per measurement (default %(default)s)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians reported")
+    p.add_argument("--reference", choices=REFERENCES, default="seed",
+                   help="what the engine is timed against: the seed's loop (default) or the engine's plain "
+                        "model without rnn/fast.py, to see what the fast module gains")
     p.add_argument("--race", type=float, metavar="SECONDS",
                    help="instead: train seed loop and engine for SECONDS each on python-docs, compare val loss")
     p.add_argument("--json", action="store_true")
@@ -25,6 +30,7 @@ def add_parser(sub):
 def run(args) -> int:
     if args.seconds <= 0 or args.repeats < 1:
         raise ValueError("--seconds must be > 0 and --repeats >= 1")
+    keep_freed_memory()  # the seed loop's fresh arrays each step would otherwise cost new pages: see runtime.py
     if args.race:
         result = race(args.race)
         print(json.dumps(result) if args.json else
@@ -38,6 +44,7 @@ def run(args) -> int:
             print(f"  {row['what']} H={row['hidden']} B={row['batch']} {row['dtype']}: {row['ratio']:.1f}x",
                   file=sys.stderr)
 
-    rows = run_benchmark(args.hidden, args.batch, args.dtype, args.seconds, args.repeats, progress=progress)
-    print(json.dumps(rows) if args.json else format_table(rows))
+    rows = run_benchmark(args.hidden, args.batch, args.dtype, args.seconds, args.repeats, progress=progress,
+                         reference=args.reference)
+    print(json.dumps(rows) if args.json else format_table(rows, args.reference))
     return 0

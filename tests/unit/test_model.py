@@ -1,4 +1,6 @@
-"""The vectorized model against the seed's per-timestep lossFun (tests/unit/reference.py) and finite differences."""
+"""The vectorized model against the seed's per-timestep lossFun (tests/unit/reference.py) and finite differences.
+
+Tests marked with the `implementation` fixture run twice: with rnn/fast.py and with the plain code."""
 
 import numpy as np
 import pytest
@@ -60,6 +62,7 @@ def test_public_names_are_reexported():
     assert rnn.init_params is init_params and rnn.forward is forward and rnn.loss_and_grads is loss_and_grads
 
 
+@pytest.mark.usefixtures("implementation")
 @pytest.mark.parametrize("B", [1, 4])
 def test_loss_and_grads_equal_reference(B):
     params = random_params()
@@ -76,6 +79,7 @@ def test_loss_and_grads_equal_reference(B):
     assert rel_err(h_last, ref_h) <= 1e-9
 
 
+@pytest.mark.usefixtures("implementation")
 def test_batch_is_sum_of_single_streams():
     params = random_params(seed=5)
     inputs, targets, h_prev = random_batch(3, seed=6)
@@ -87,6 +91,7 @@ def test_batch_is_sum_of_single_streams():
     assert rel_err(h_last, np.concatenate([s[2] for s in singles])) <= 1e-9
 
 
+@pytest.mark.usefixtures("implementation")
 def test_one_stream_shapes_are_accepted():
     params = random_params()
     inputs, targets, h_prev = random_batch(1)
@@ -96,6 +101,7 @@ def test_one_stream_shapes_are_accepted():
     assert rel_err(flat[2], full[2]) <= 1e-12
 
 
+@pytest.mark.usefixtures("implementation")
 def test_zero_state_default_and_no_mutation_of_inputs():
     params = random_params()
     inputs, targets, h_prev = random_batch(2)
@@ -110,6 +116,7 @@ def test_zero_state_default_and_no_mutation_of_inputs():
     assert np.array_equal(out_none.probs, out_zero.probs)
 
 
+@pytest.mark.usefixtures("implementation")
 def test_grads_out_buffers_are_filled():
     params = random_params()
     inputs, targets, h_prev = random_batch(2)
@@ -121,6 +128,7 @@ def test_grads_out_buffers_are_filled():
         assert np.array_equal(buf[k], expected[k])
 
 
+@pytest.mark.usefixtures("implementation")
 @pytest.mark.parametrize("B", [1, 3])
 def test_forward_equals_reference(B):
     params = random_params(seed=7)
@@ -135,6 +143,7 @@ def test_forward_equals_reference(B):
     np.testing.assert_allclose(out.probs.sum(axis=-1), 1.0, rtol=1e-12)
 
 
+@pytest.mark.usefixtures("implementation")
 def test_forward_and_loss_agree():
     params = random_params(seed=9)
     inputs, targets, h_prev = random_batch(2, seed=10)
@@ -145,6 +154,7 @@ def test_forward_and_loss_agree():
     assert np.array_equal(h_last, out.h_last)
 
 
+@pytest.mark.usefixtures("implementation")
 def test_float32_is_close_to_float64_reference():
     params64 = random_params(seed=11)
     params32 = {k: v.astype(np.float32) for k, v in params64.items()}
@@ -160,6 +170,7 @@ def test_float32_is_close_to_float64_reference():
     assert out.probs.dtype == np.float32 and out.hs.dtype == np.float32
 
 
+@pytest.mark.usefixtures("implementation")
 def test_numerical_gradient_every_parameter():
     """Central differences on every element of every parameter (float64, B=2, non-zero h_prev)."""
     v, h, t = 5, 4, 6
@@ -184,6 +195,7 @@ def test_numerical_gradient_every_parameter():
         assert err.max() < 1e-6, (k, err.max())
 
 
+@pytest.mark.usefixtures("implementation")
 def test_loss_at_init_is_uniform_guess():
     """With the seed's tiny init every prediction is ~uniform: loss ~ B*T*log(V)."""
     params = init_params(V, 50, seed=0)
@@ -192,6 +204,7 @@ def test_loss_at_init_is_uniform_guess():
     assert loss / inputs.size == pytest.approx(np.log(V), rel=1e-2)
 
 
+@pytest.mark.usefixtures("implementation")
 @pytest.mark.parametrize("v,h,t,B", [(2, 1, 1, 1), (3, 2, 1, 2), (2, 3, 40, 2)])
 def test_edge_shapes_equal_reference(v, h, t, B):
     """One time step, one hidden unit, two characters, long chunks: the same maths as the seed."""
@@ -204,9 +217,10 @@ def test_edge_shapes_equal_reference(v, h, t, B):
         assert rel_err(grads[k], ref_grads[k]) <= 1e-9, k
 
 
+@pytest.mark.usefixtures("implementation")
 def test_big_float64_batches_equal_reference():
-    """B*H >= TANH_BY_EXP_MIN_SIZE takes the exp-based tanh: still the seed's maths to 1e-9."""
-    from rnn.model import TANH_BY_EXP_MIN_SIZE
+    """B*H >= TANH_BY_EXP_MIN_SIZE: the fast path takes the exp-based tanh; still the seed's maths to 1e-9."""
+    from rnn.fast import TANH_BY_EXP_MIN_SIZE
 
     v, h, B = 11, 64, 16
     assert B * h >= TANH_BY_EXP_MIN_SIZE
@@ -222,27 +236,30 @@ def test_big_float64_batches_equal_reference():
 
 
 def test_tanh_by_exp_matches_numpy_everywhere():
-    from rnn.model import _tanh_by_exp
+    from rnn.fast import tanh_by_exp
 
     x = np.concatenate([np.linspace(-30, 30, 20001), [0.0, -0.0, 1e-300, -1e-12, 1e-8, 354.0, 355.0, 1e308, -1e308,
                                                       np.inf, -np.inf]])
     with np.errstate(over="ignore"):
-        got = _tanh_by_exp(x, np.empty_like(x))
+        got = tanh_by_exp(x, np.empty_like(x))
     assert np.abs(got - np.tanh(x)).max() <= 4e-16
     assert got[-4] == 1.0 and got[-3] == -1.0 and got[-2] == 1.0 and got[-1] == -1.0
     with np.errstate(over="ignore"):
-        assert np.isnan(_tanh_by_exp(np.array([np.nan]), np.empty(1))).all()
+        assert np.isnan(tanh_by_exp(np.array([np.nan]), np.empty(1))).all()
 
 
-def test_softmax_survives_logits_that_overflow_exp():
-    """Logits far beyond exp's range (a blown-up model) still give a clean softmax, with no warning."""
-    from rnn.model import _softmax_rows
+@pytest.mark.parametrize("softmax_in_place", [False, True])
+def test_softmax_survives_logits_that_overflow_exp(softmax_in_place):
+    """Logits far beyond exp's range (a blown-up model) still give a clean softmax, with no warning:
+    the plain softmax and the fast path's in-place one."""
+    from rnn.fast import softmax_rows
+    from rnn.model import softmax
 
     logits = np.array([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -2000.0], [1.0, 2.0, 3.0], [710.0, 0.0, -710.0]])
     expect = np.exp(logits - logits.max(axis=1, keepdims=True))
     expect /= expect.sum(axis=1, keepdims=True)
     with np.errstate(over="raise", divide="raise", invalid="raise"):  # no warning may escape either
-        got = _softmax_rows(logits.copy(), np.empty((4, 1)))
+        got = softmax_rows(logits.copy(), np.empty((4, 1))) if softmax_in_place else softmax(logits)
     assert np.allclose(got, expect, rtol=1e-12, atol=0)
     assert np.allclose(got.sum(axis=1), 1.0)
 
@@ -250,7 +267,7 @@ def test_softmax_survives_logits_that_overflow_exp():
 def test_workspace_reuse_gives_identical_results():
     """A Trainer reuses one Workspace every step: results must not depend on what the buffers held, and a
     change of shape must get new buffers."""
-    from rnn.model import Workspace
+    from rnn.fast import Workspace
 
     ws = Workspace()
     params = random_params(seed=31)

@@ -1,4 +1,6 @@
-"""Sampling: greedy limit, distribution of draws, top-k, seeds, prime text and argument errors."""
+"""Sampling: greedy limit, distribution of draws, top-k, seeds, prime text and argument errors.
+
+Tests with the `implementation` fixture run with rnn/fast.py and with the plain code."""
 
 import math
 from collections import Counter
@@ -29,18 +31,21 @@ def softmax(z):
     return e / e.sum()
 
 
+@pytest.mark.usefixtures("implementation")
 def test_length_and_vocabulary(params):
     text = sample(params, VOCAB, 300, temperature=1.0, seed=0)
     assert len(text) == 300 and set(text) <= set(VOCAB.chars)
     assert sample(params, VOCAB, 0) == ""
 
 
+@pytest.mark.usefixtures("implementation")
 def test_greedy_equals_seed_style_argmax_loop(params):
     h0 = np.random.default_rng(4).uniform(-0.5, 0.5, H)
     greedy = sample(params, VOCAB, 60, temperature=0, h=h0)
     assert greedy == VOCAB.decode(seed_greedy(params, h0, 60))
 
 
+@pytest.mark.usefixtures("implementation")
 def test_temperature_to_zero_equals_greedy(params):
     h0 = np.random.default_rng(5).uniform(-0.5, 0.5, H)
     greedy = sample(params, VOCAB, 80, temperature=0, h=h0, seed=1)
@@ -78,6 +83,7 @@ def test_one_step_frequencies_match_softmax(params, temperature, top_k):
     np.testing.assert_allclose(counts / n, expected, atol=0.015)
 
 
+@pytest.mark.usefixtures("implementation")
 def test_top_k_never_emits_outside_top_k(params):
     h0 = np.random.default_rng(8).uniform(-0.5, 0.5, H)
     for k in (2, 3):
@@ -103,12 +109,14 @@ def test_next_char_probs():
     np.testing.assert_allclose(both[1], softmax(logits[::-1]), rtol=1e-12)
 
 
+@pytest.mark.usefixtures("implementation")
 def test_same_seed_same_text_different_seed_different_text(params):
     a = sample(params, VOCAB, 200, temperature=1.0, seed=42)
     assert a == sample(params, VOCAB, 200, temperature=1.0, seed=42)
     assert a != sample(params, VOCAB, 200, temperature=1.0, seed=43)
 
 
+@pytest.mark.usefixtures("implementation")
 def test_prime_warms_the_state(params):
     prime = "abcabd"
     h_after, logits = warm_state(params, VOCAB, prime)
@@ -120,12 +128,14 @@ def test_prime_warms_the_state(params):
     assert len(primed) == 100  # the continuation only, without the prime
 
 
+@pytest.mark.usefixtures("implementation")
 @pytest.mark.parametrize("prime", ["abz", "a\u00e9b", "\U0001f600"])
 def test_unknown_prime_characters_raise_clear_error(params, prime):
     with pytest.raises(ValueError, match="prime text has characters the model has never seen"):
         sample(params, VOCAB, 10, prime=prime)
 
 
+@pytest.mark.usefixtures("implementation")
 @pytest.mark.parametrize("temperature", [-1.0, -1e-9, float("nan"), float("inf")])
 def test_bad_temperature_raises_clear_error(params, temperature):
     with pytest.raises(ValueError, match="temperature"):
@@ -134,6 +144,7 @@ def test_bad_temperature_raises_clear_error(params, temperature):
         sample_many(params, VOCAB, 10, [1.0, temperature])
 
 
+@pytest.mark.usefixtures("implementation")
 def test_bad_length_and_top_k_raise(params):
     with pytest.raises(ValueError, match="length"):
         sample(params, VOCAB, -1)
@@ -145,8 +156,8 @@ def test_bad_length_and_top_k_raise(params):
 
 @pytest.mark.parametrize("temperature,top_k", [(1.0, None), (0.7, None), (1.3, None), (1.0, 3), (0.8, 2)])
 def test_sample_equals_one_stream_of_sample_many(params, temperature, top_k):
-    """`sample` (1-D fast path) and `sample_many` (parallel streams, whose draws are tested against the
-    softmax above) give the same text from the same seed."""
+    """`sample` (rnn/fast.py's 1-D loop) and `sample_many` (the plain parallel streams, whose draws are
+    tested against the softmax above) give the same text from the same seed."""
     h0 = np.random.default_rng(9).uniform(-0.5, 0.5, H)
     for seed in range(3):
         one = sample(params, VOCAB, 150, temperature=temperature, top_k=top_k, h=h0, seed=seed)
@@ -155,6 +166,7 @@ def test_sample_equals_one_stream_of_sample_many(params, temperature, top_k):
     assert many[1] != many[0]
 
 
+@pytest.mark.usefixtures("implementation")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_tiny_positive_temperature_is_greedy_in_sample_many(params):
     h0 = np.random.default_rng(5).uniform(-0.5, 0.5, H)
@@ -163,6 +175,7 @@ def test_tiny_positive_temperature_is_greedy_in_sample_many(params):
     assert sample_many(params, VOCAB, 40, [1e-308], h=h0) == [greedy]
 
 
+@pytest.mark.usefixtures("implementation")
 def test_top_k_with_tied_logits_keeps_k_candidates():
     from rnn.model import init_params
 
