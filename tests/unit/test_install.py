@@ -96,9 +96,14 @@ def floors_of(lines) -> dict[str, str]:
     return {m[1].lower(): m[2] for m in found if m}
 
 
+def requirement_floors(name: str) -> dict[str, str]:
+    return floors_of(line.split("#")[0] for line in (ROOT / name).read_text().splitlines())
+
+
 def test_requirements_and_pyproject_name_the_same_floors():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    from_pyproject = floors_of(project["dependencies"] + project["optional-dependencies"]["app"])
-    from_requirements = floors_of(line.split("#")[0] for line in (ROOT / "requirements.txt").read_text().splitlines())
-    assert from_requirements == from_pyproject
-    assert {"numpy", "threadpoolctl", "streamlit", "plotly", "pandas"} <= set(from_requirements)
+    extras = project["optional-dependencies"]
+    runtime = requirement_floors("requirements.txt")
+    assert runtime == floors_of(project["dependencies"] + extras["app"])
+    assert {"numpy", "threadpoolctl", "streamlit", "plotly", "pandas"} <= set(runtime)
+    assert requirement_floors("requirements-dev.txt") == floors_of(extras["dev"] + extras["ray"])
