@@ -5,6 +5,8 @@
     trainer.step(100); print(trainer.sample(200))
 """
 
+__version__ = "0.1.0"  # the one home of the version: pyproject.toml reads it, `rnn-lab --version` prints it
+
 from .checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from .corpus import BUILTINS, Corpus, CorpusError, decode_bytes, load_builtin, make_corpus, validate_text
 from .evaluate import evaluate_loss, ngram_baselines

@@ -1,4 +1,4 @@
-"""Command-line interface: `python -m rnn <command> ...`.
+"""Command-line interface: `python -m rnn <command> ...`, installed as `rnn-lab <command> ...`.
 
 Each command lives in rnn/commands/<name>.py with `add_parser(subparsers)` and `run(args) -> int`.
 Errors a user can fix are printed as one line on stderr (no traceback) with a non-zero exit code.
@@ -7,8 +7,10 @@ Errors a user can fix are printed as one line on stderr (no traceback) with a no
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from . import __version__
 from .commands import COMMANDS
 
 
@@ -21,8 +23,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+def program_name() -> str:
+    """How the user started us, for usage and error lines: the console script or the module."""
+    return "rnn-lab" if os.path.basename(sys.argv[0]).startswith("rnn-lab") else "python -m rnn"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m rnn", description="RNN Lab: a character-level RNN in plain NumPy.")
+    parser = _Parser(prog=program_name(), description="RNN Lab: a character-level RNN in plain NumPy.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in COMMANDS:
