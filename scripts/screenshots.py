@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         iteration = metric_value(page, "Iteration")
         while parse_int(iteration.inner_text()) < args.steps:
             before = iteration.inner_text()
-            click_and_wait(page, button(page, "Step 100"))
+            click_and_wait(page, button(page, "Step 100"), fragment=True)
             expect(iteration).not_to_have_text(before, timeout=RERUN_TIMEOUT_MS)
         print(f"trained to iteration {iteration.inner_text()}")
 

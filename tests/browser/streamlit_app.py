@@ -149,16 +149,31 @@ def track_socket(page: Page) -> None:
     page.on("websocket", on_ws)
 
 
-def click_and_wait(page: Page, target: Locator, timeout: float = RERUN_TIMEOUT_MS) -> None:
-    """Click something that reruns the script, and wait until that rerun has finished and is drawn.
+def _fragment_finished(payload) -> bool:
+    """True for the message that ends a fragment's run (the Train page's live view and its buttons)."""
+    if not isinstance(payload, bytes):
+        return False
+    try:
+        msg = ForwardMsg.FromString(payload)
+    except Exception:  # not a ForwardMsg: nothing to count
+        return False
+    return (msg.WhichOneof("type") == "script_finished"
+            and msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+
+
+def click_and_wait(page: Page, target: Locator, timeout: float = RERUN_TIMEOUT_MS, fragment: bool = False) -> None:
+    """Click something that reruns the script (with fragment=True: a button inside a fragment, which reruns
+    only that fragment), and wait until that rerun has finished and is drawn.
 
     The script-state attribute alone cannot tell "not started yet" from "already done" (a quick run may never
-    show as running), so this waits for the server's script_finished message on the websocket.
+    show as running), so this waits for the server's script_finished message on the websocket. A fragment
+    that also reruns on a timer may finish a timed run first: callers then wait for the effect they expect.
     """
     ws = getattr(page, "_st_socket", None)
     if ws is None:
         raise RuntimeError("open the app with open_app() first, so its websocket is tracked")
-    with ws.expect_event("framereceived", predicate=_run_finished, timeout=timeout):
+    done = _fragment_finished if fragment else _run_finished
+    with ws.expect_event("framereceived", predicate=done, timeout=timeout):
         target.click()
     wait_idle(page, timeout)
 

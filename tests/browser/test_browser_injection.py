@@ -102,7 +102,7 @@ def test_html_and_script_in_corpus_never_run(page: Page, app_url, shots):
     shots(page, "injection_data")
 
     go_to(page, "Train")
-    click_and_wait(page, button(page, "Step 10"))
+    click_and_wait(page, button(page, "Step 10"), fragment=True)
     expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*10\s*$"), timeout=RERUN_TIMEOUT_MS)
     wait_idle(page)
 

@@ -129,7 +129,7 @@ def test_a_shared_link_trains_with_its_settings_and_the_run_appears(page: Page, 
     # A teacher's link: the Train page opens with the zen corpus and these settings.
     open_app(page, url, "/Train?corpus=zen&hidden=16&seq=20&lr=0.05&opt=adam")
     expect(page.get_by_text(re.compile(r"Corpus\s+zen")).first).to_be_visible(timeout=RERUN_TIMEOUT_MS)
-    click_and_wait(page, button(page, "Step 10"))
+    click_and_wait(page, button(page, "Step 10"), fragment=True)
     expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*10\s*$"), timeout=RERUN_TIMEOUT_MS)
     assert "hidden=16" in page.url and "opt=adam" in page.url and "corpus=zen" in page.url
 
