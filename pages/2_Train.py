@@ -105,7 +105,7 @@ def live_view():
     running = record.running or record.pending_steps > 0
     kind, text = pop_flash(keep_seconds=8) or tr.status_line(trainer, record)
     getattr(st, kind)(text, icon=STATUS_ICONS[kind])
-    b = st.columns([1, 1, 1, 1.2, 1, 2])
+    b = st.columns([1, 1, 1.15, 1.2, 1])
     b[0].button("Step 1", on_click=tr.do_steps, args=(1,), key="tr_step1", width="stretch")
     b[1].button("Step 10", on_click=tr.do_steps, args=(10,), key="tr_step10", width="stretch")
     b[2].button("Step 100", on_click=tr.do_steps, args=(100,), key="tr_step100", width="stretch")
