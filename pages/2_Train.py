@@ -11,7 +11,7 @@ from rnn.evaluate import bits, perplexity
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.loss_words import loss_in_words
-from ui.query import sync_url
+from ui.query import settings_link, sync_url
 from ui.state import builtin_name, get_trainer, live, model_id
 from ui.widgets import ICONS, fmt_int, page_setup, pop_flash, text_block
 
@@ -53,6 +53,12 @@ with controls:
         a1, a2 = st.columns([3, 2])
         a1.button("Apply and reset model", type="primary", on_click=tr.apply_shape, key="tr_apply", width="stretch")
         a2.button("Revert", on_click=tr.revert_shape, key="tr_revert", width="stretch")
+
+    st.markdown("##### Share")
+    st.caption("A link with these settings: each student who opens it gets a new model of their own. "
+               "The address bar's link (with model=…) opens this very model: share that only to let someone "
+               "watch or drive it.")
+    st.code(settings_link(cfg, builtin_name(trainer.corpus)), language=None, wrap_lines=True)
 
     st.markdown("##### Checkpoint")
     st.download_button("Download checkpoint", data=deferred_checkpoint(),

@@ -78,6 +78,19 @@ def ignored_notice() -> str | None:
             f"apply. Allowed: {'; '.join(allowed)}.")
 
 
+def settings_link(config: TrainConfig, corpus_name: str | None) -> str:
+    """A link to this page with the model's settings but not its id: whoever opens it gets a new model of
+    their own (the address bar's link, with model=, opens this very model)."""
+    from urllib.parse import urlencode, urlsplit
+
+    try:
+        parts = urlsplit(st.context.url or "")
+        base = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else "Train"
+    except Exception:  # outside a browser session (AppTest, bare script): a relative link
+        base = "Train"
+    return f"{base}?{urlencode(encode(config, corpus_name))}"
+
+
 def sync_url(config: TrainConfig, corpus_name: str | None, model_id: str) -> None:
     """Put the model's id and settings in the URL (only when they changed, to avoid needless browser updates)."""
     want = {MODEL_PARAM: model_id, **encode(config, corpus_name)}

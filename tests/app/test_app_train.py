@@ -296,3 +296,10 @@ def test_an_unknown_model_id_makes_a_new_model_and_says_so():
     assert not app.exception
     assert app.session_state["model_id"] != "not-a-model"
     assert any("not on this server" in i.value for i in app.info)
+
+
+def test_share_link_has_the_settings_but_not_the_model(at):
+    at.select_slider(key="tr_lr").set_value(0.05).run()
+    (link,) = [c.value for c in at.code if "hidden=" in c.value]
+    assert "lr=0.05" in link and "corpus=python-docs" in link
+    assert "model=" not in link  # the model id is a key to this model: never in the link for a class
