@@ -82,7 +82,7 @@ class Trainer:
         self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
         self.val_history: list[tuple[int, float]] = []  # (iteration, nats/char)
         self.samples: list[tuple[int, str]] = []  # (iteration, text)
-        self.health_history: list[dict] = []  # see _record_health
+        self.health_history: list = []  # insight.health.HealthRecord, see _record_health
         self._setup_streams()
         self.h = np.zeros((cfg.batch_size, cfg.hidden_size), DTYPES[cfg.dtype])
         self.pointer = 0
@@ -274,7 +274,7 @@ class Trainer:
     @property
     def health_interval(self) -> int:
         """Iterations between health records: health_every, stretched for big models because the
-        eigenvalues of Whh cost O(H^3) (6 ms at H=100, 370 ms at H=512) against O(T H^2) per step."""
+        eigenvalues of Whh cost O(H^3) against O(T H^2) per step, so the records would outweigh training."""
         return self.config.health_every * max(1, round((self.config.hidden_size / 128) ** 2))
 
     def _record_health(self, inputs, h_prev):

@@ -121,19 +121,26 @@ def wait_idle(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
 
 
-def _run_finished(payload) -> bool:
-    """True for the websocket message that ends a whole-script run (not a fragment tick, not a run cut short
-    by a rerun). Decoded with Streamlit's own protobuf classes."""
+def _script_finished(payload):
+    """The status of a websocket message that ends a script or fragment run (None for any other message).
+    Decoded with Streamlit's own protobuf classes."""
     if not isinstance(payload, bytes):
-        return False
+        return None
     try:
         msg = ForwardMsg.FromString(payload)
     except Exception:  # not a ForwardMsg: nothing to count
-        return False
-    return msg.WhichOneof("type") == "script_finished" and msg.script_finished in (
-        ForwardMsg.FINISHED_SUCCESSFULLY,
-        ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
-    )
+        return None
+    return msg.script_finished if msg.WhichOneof("type") == "script_finished" else None
+
+
+def _run_finished(payload) -> bool:
+    """True for the message that ends a whole-script run (not a fragment tick, not a run cut short by a rerun)."""
+    return _script_finished(payload) in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+
+
+def _fragment_finished(payload) -> bool:
+    """True for the message that ends a fragment's run (the Train page's live view and its buttons)."""
+    return _script_finished(payload) == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
 
 def track_socket(page: Page) -> None:
@@ -147,18 +154,6 @@ def track_socket(page: Page) -> None:
             page._st_socket = ws
 
     page.on("websocket", on_ws)
-
-
-def _fragment_finished(payload) -> bool:
-    """True for the message that ends a fragment's run (the Train page's live view and its buttons)."""
-    if not isinstance(payload, bytes):
-        return False
-    try:
-        msg = ForwardMsg.FromString(payload)
-    except Exception:  # not a ForwardMsg: nothing to count
-        return False
-    return (msg.WhichOneof("type") == "script_finished"
-            and msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
 
 
 def click_and_wait(page: Page, target: Locator, timeout: float = RERUN_TIMEOUT_MS, fragment: bool = False) -> None:
