@@ -40,29 +40,41 @@ def loss_text(nats: float | None) -> str:
     return "—" if nats is None else f"{nats:.3f} nats ({bits(nats):.2f} bits)"
 
 
+HEARTBEAT_SECONDS = 5.0  # an open page tells its model it is watched (unwatched models pause after a minute)
+
+
 def sidebar_status(show_progress: bool = True) -> None:
-    """Corpus and model in a few lines, on every page."""
+    """Corpus and model in a few lines, on every page, redrawn every few seconds: that redraw is also how a
+    page that is only being read (Neurons, Samples, ...) keeps its model from pausing as unwatched."""
+    with st.sidebar:
+        _sidebar_model(show_progress)
+
+
+@st.fragment(run_every=HEARTBEAT_SECONDS)
+def _sidebar_model(show_progress: bool) -> None:
     trainer = get_trainer(fresh=False)
     corpus, cfg = trainer.corpus, trainer.config
-    with st.sidebar:
-        st.markdown("#### Current model")
+    st.markdown("#### Current model")
+    st.caption(
+        f"**Corpus** {html.escape(corpus.name)} · {fmt_int(len(corpus.text))} chars · "
+        f"{corpus.vocab.size} symbols"
+    )
+    st.caption(
+        f"**RNN** {cfg.hidden_size} hidden units · {cfg.optimizer} lr {cfg.learning_rate:g} · "
+        f"seq {cfg.seq_length} · {cfg.batch_size} stream{'s' if cfg.batch_size > 1 else ''} · {cfg.dtype}"
+    )
+    if show_progress:
         st.caption(
-            f"**Corpus** {html.escape(corpus.name)} · {fmt_int(len(corpus.text))} chars · "
-            f"{corpus.vocab.size} symbols"
+            f"**Trained** {fmt_int(trainer.iteration)} iterations · epoch {trainer.epoch_progress:.2f} · "
+            f"loss {loss_text(trainer.smooth_loss if trainer.iteration else None)}"
         )
-        st.caption(
-            f"**RNN** {cfg.hidden_size} hidden units · {cfg.optimizer} lr {cfg.learning_rate:g} · "
-            f"seq {cfg.seq_length} · {cfg.batch_size} stream{'s' if cfg.batch_size > 1 else ''} · {cfg.dtype}"
-        )
-        if show_progress:
-            st.caption(
-                f"**Trained** {fmt_int(trainer.iteration)} iterations · epoch {trainer.epoch_progress:.2f} · "
-                f"loss {loss_text(trainer.smooth_loss if trainer.iteration else None)}"
-            )
-        if trainer.status == "diverged":
-            st.caption(":red[**Diverged**, paused: see the Train page]")
-        elif is_running():
-            st.caption(":green[**Training live**] (see the Train page)")
+    # always one status line, so the redraws never add or remove an element
+    if trainer.status == "diverged":
+        st.caption(":red[**Diverged**, paused: see the Train page]")
+    elif is_running():
+        st.caption(":green[**Training live**] (see the Train page)")
+    else:
+        st.caption("**Paused**")
 
 
 def text_block(text: str, prime: str = "", height: int | None = None) -> None:
