@@ -20,7 +20,7 @@ from ..runs.recorder import SafeRecorder
 from ..runs.store import RunStore
 from ..sample import sample
 from ..train import Trainer
-from .protocol import Close, Command, Open, Reply, Snapshot, State
+from .protocol import Close, Command, Evicted, Open, Reply, Snapshot, State
 
 
 def _seconds(name: str, default: float) -> float:
@@ -198,6 +198,7 @@ class ModelHost:
                 self._save(m)
             elif not m.busy and m.version == m.saved_version and unwatched > EVICT_SECONDS:
                 del self.models[m.model_id]  # saved: its link reopens it from the run store
+                self.emit(Evicted(m.model_id, m.generation))
 
     # ------------------------------------------------------------------ the run store
     def _record(self, m: Hosted) -> None:

@@ -2,7 +2,8 @@
 
 Server -> worker: Open (start hosting a model), Command (change it), Close (save and stop hosting).
 Worker -> server: Snapshot (the model's light state and the history added since the last one), Reply (a
-command's outcome), State (the arrays the replica needs: parameters, hidden state, optimizer memory).
+command's outcome), State (the arrays the replica needs: parameters, hidden state, optimizer memory),
+Evicted (a saved model the worker no longer holds).
 All are plain dataclasses of numbers, strings, lists and NumPy arrays: they cross process boundaries
 by pickle between our own processes only (never from a user's file).
 """
@@ -70,6 +71,14 @@ class Reply:
     model_id: str
     seq: int
     error: str | None = None
+
+
+@dataclass
+class Evicted:
+    """The worker let go of a saved, unwatched model: the next look at it reopens it from the run store."""
+
+    model_id: str
+    generation: int
 
 
 @dataclass

@@ -19,7 +19,7 @@ from ..checkpoint import load_checkpoint
 from ..corpus import Corpus
 from ..runs.store import RunStore, RunStoreError, default_home
 from ..train import TrainConfig, Trainer
-from .protocol import Command, Open, Reply, Snapshot, State, new_model_id
+from .protocol import Command, Evicted, Open, Reply, Snapshot, State, new_model_id
 from .worker import ProcessWorker
 
 TOUCH_EVERY = 5.0  # seconds between "a page is looking" messages per model (the worker pauses unwatched ones)
@@ -227,6 +227,10 @@ class Registry:
         live = self._models.get(event.model_id)
         if live is None or event.generation != live.generation:
             return  # an older trainer of the model: its news no longer matters
+        if isinstance(event, Evicted):
+            with self._lock:
+                self._models.pop(event.model_id, None)
+            return
         with live.lock:
             if isinstance(event, Snapshot):
                 live.snapshots.append(event)

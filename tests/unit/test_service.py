@@ -14,7 +14,7 @@ from rnn.runs.store import RunStore
 from rnn.service import Registry, UnknownModel
 from rnn.service import host as host_module
 from rnn.service.host import ModelHost
-from rnn.service.protocol import Command, Open, Reply, Snapshot, State
+from rnn.service.protocol import Command, Evicted, Open, Reply, Snapshot, State
 from rnn.train import TrainConfig, Trainer
 
 CONFIG = TrainConfig(hidden_size=16, seq_length=10, eval_every=0, health_every=0)
@@ -107,6 +107,18 @@ def test_unwatched_model_pauses_and_saves(corpus, tmp_path, monkeypatch):
     assert events[-1].running is False and "Paused" in events[-1].note
     run = RunStore(tmp_path).latest_run_of_model("m")
     assert run.status == "paused" and run.iterations == hosted.trainer.iteration > 0 and run.checkpoint
+
+
+def test_a_saved_unwatched_model_leaves_the_worker(corpus, tmp_path, monkeypatch):
+    host, events = open_host(corpus, tmp_path)
+    host.handle(Command("m", 1, "step", {"n": 5}))
+    run_until_idle(host)  # the stopped model is saved
+    host.tick()
+    assert "m" in host.models  # watched recently: kept
+    monkeypatch.setattr(host_module, "EVICT_SECONDS", 0.0)
+    host.tick()
+    assert "m" not in host.models and isinstance(events[-1], Evicted)
+    assert RunStore(tmp_path).latest_run_of_model("m").iterations == 5
 
 
 def test_a_refused_setting_is_an_error_reply_and_the_model_is_kept(corpus, tmp_path):
@@ -221,3 +233,18 @@ def test_ray_actors_host_live_models_the_same_way(local_ray, corpus, tmp_path):
         registry.shutdown()
     run = RunStore(tmp_path).latest_run_of_model(model_id)
     assert run.status == "paused" and run.checkpoint  # the actor saved the model when the server stopped
+
+
+def test_an_evicted_model_reopens_from_the_store(registry, corpus, monkeypatch):
+    model_id = registry.create(corpus, CONFIG)
+    registry.command(model_id, "step", n=15)
+    worker = registry.status(model_id).worker
+    wait_for_run = time.monotonic() + 10
+    while not getattr(RunStore(registry.store_home).latest_run_of_model(model_id), "checkpoint", None):
+        assert time.monotonic() < wait_for_run, "the stopped model was never saved"
+        time.sleep(0.05)
+    # What the worker does after EVICT_SECONDS unwatched, done at once:
+    registry._on_event(Evicted(model_id, registry.status(model_id).generation))
+    assert worker.alive
+    replica = registry.view(model_id, fresh=True)  # reopened from its checkpoint
+    assert replica.iteration == 15 and "Reopened" in registry.status(model_id).note
