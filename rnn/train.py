@@ -76,6 +76,7 @@ class Trainer:
         self.chars_trained = 0
         self.seconds = 0.0  # training compute time, excluding evaluation and pauses
         self.status = "ready"  # ready | diverged
+        self.read_only = False  # True for a live model's replica (rnn/service), which never trains
         self.message = ""
         self.first_loss: float | None = None
         self.smooth_loss = math.log(self.vocab.size)  # the seed starts it at the uniform guess
@@ -197,6 +198,8 @@ class Trainer:
         change what a step computes. Returns the number of steps taken."""
         if steps is None and seconds is None and callback is None:
             raise ValueError("give train() a budget (steps or seconds) or a callback that stops it")
+        if self.read_only:
+            raise RuntimeError("this Trainer is a replica of a live model: send the model a command to train it")
         start = time.perf_counter()
         deadline = None if seconds is None else start + seconds
         last_call, taken = start, 0

@@ -26,6 +26,12 @@ TOUCH_EVERY = 5.0  # seconds between "a page is looking" messages per model (the
 REPLY_TIMEOUT = 10.0  # a command the worker has not answered by then is reported as still under way
 
 
+def _replica(trainer: Trainer) -> Trainer:
+    """Mark a trainer as a replica: it follows its model and refuses to train (pages send commands instead)."""
+    trainer.read_only = True
+    return trainer
+
+
 class UnknownModel(LookupError):
     """No model has this id here or in the run store (a mistyped or deleted link)."""
 
@@ -83,7 +89,7 @@ class Registry:
     # ------------------------------------------------------------------ models
     def create(self, corpus: Corpus, config: TrainConfig, name: str = "") -> str:
         """A new model (ValueError, and nothing created, if the config does not fit the corpus)."""
-        replica = Trainer(corpus, config)
+        replica = _replica(Trainer(corpus, config))
         model_id = new_model_id()
         with self._lock:
             live = Live(model_id, replica, self._least_loaded())
@@ -92,31 +98,31 @@ class Registry:
         return model_id
 
     def adopt(self, trainer: Trainer, name: str = "") -> str:
-        """A new live model that starts as `trainer` (trained or not); `trainer` becomes its replica."""
+        """A new live model that starts as a copy of `trainer` (trained or not)."""
         model_id = self.create(trainer.corpus, trainer.config, name=name)
         if trainer.iteration or trainer.history["loss"]:
             self.replace(model_id, trainer, name=name)
-        else:
-            self._models[model_id].replica = trainer
         return model_id
 
-    def replace(self, model_id: str, trainer: Trainer, name: str = "") -> None:
+    def replace(self, model_id: str, trainer: Trainer, name: str = "") -> Trainer:
         """Give the model a new trainer (Reset, a new shape or corpus, an uploaded checkpoint, a stored run): the
-        old run is complete and a new one starts. `trainer` becomes the replica; the worker rebuilds the same
-        one (from its corpus and config when untrained, else from its checkpoint)."""
+        old run is complete and a new one starts. The worker and the replica both start as copies of `trainer`
+        (rebuilt from its corpus and config when untrained, else from its checkpoint); returns the replica."""
         from ..checkpoint import checkpoint_bytes
 
         live = self._live(model_id)
         fresh = trainer.iteration == 0 and not trainer.history["loss"]
         data = None if fresh else checkpoint_bytes(trainer)
+        replica = _replica(Trainer(trainer.corpus, trainer.config) if fresh else load_checkpoint(data))
         with live.lock:
             live.generation += 1
-            live.replica, live.snapshots, live.state, live.arrays_version = trainer, [], None, 0
+            live.replica, live.snapshots, live.state, live.arrays_version = replica, [], None, 0
             live.running, live.pending_steps, live.sample, live.note, live.version = False, 0, None, "", 0
         if fresh:
             self._open(live, corpus=trainer.corpus, config=trainer.config, name=name)
         else:
             self._open(live, checkpoint=data, name=name)
+        return replica
 
     def attach(self, model_id: str) -> bool:
         """True if the model is here or could be reopened from the run store; UnknownModel otherwise."""
@@ -142,7 +148,7 @@ class Registry:
             raise UnknownModel(model_id)
         with open(rec.checkpoint, "rb") as f:
             data = f.read()
-        replica = load_checkpoint(data)
+        replica = _replica(load_checkpoint(data))
         live = Live(model_id, replica, self._least_loaded(), run_id=rec.id,
                     note=f"Reopened from its last checkpoint (iteration {replica.iteration:,}).")
         self._models[model_id] = live

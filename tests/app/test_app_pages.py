@@ -79,9 +79,8 @@ def test_home_shows_what_and_status_and_a_start():
 
 def trained_data_page(steps=5):
     at = run("../../pages/1_Data.py")
-    t = model(at)
-    t.step(steps)
-    return at, t
+    step(at, steps)
+    return at, model(at)
 
 
 def paste(at, text):
