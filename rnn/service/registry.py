@@ -22,7 +22,7 @@ from ..train import TrainConfig, Trainer
 from .protocol import Command, Evicted, Open, Reply, Snapshot, State, new_model_id
 from .worker import ProcessWorker
 
-TOUCH_EVERY = 5.0  # seconds between "a page is looking" messages per model (the worker pauses unwatched ones)
+TOUCH_EVERY = 2.0  # seconds between "a page is looking" messages per model (the worker pauses unwatched ones)
 REPLY_TIMEOUT = 10.0  # a command the worker has not answered by then is reported as still under way
 
 

@@ -33,8 +33,8 @@ from rnn.runs.store import RunStore
 from rnn.service import host
 
 # Short enough that the closed-tab test waits seconds, not a minute; longer than the registry's touch spacing
-# (TOUCH_EVERY, 5 s, plus the live view's 1 s tick), so a model that a page still shows is never paused.
-TEST_IDLE_SECONDS = 8
+# (the sidebar redraws every 5 s on every page and TOUCH_EVERY is 2 s), so a model a page still shows never pauses.
+TEST_IDLE_SECONDS = 12
 _IDLE_FROM_ENV = "RNN_LAB_IDLE_SECONDS" in os.environ  # when this process was started
 
 
@@ -167,6 +167,13 @@ def test_closed_tab_pauses_and_saves_its_model(page: Page, tmp_path, monkeypatch
         for _ in range(2):  # climbing: two redraws with a higher iteration
             old = read_metric(page, "Iteration")
             expect(metric_value(page, "Iteration")).not_to_have_text(old, timeout=RERUN_TIMEOUT_MS)
+        # A page that is only being read (no live view) still counts as watching: its sidebar's redraws
+        # touch the model, so it trains on past the idle time.
+        go_to(page, "Neurons")
+        page.wait_for_timeout((TEST_IDLE_SECONDS + 6) * 1000)  # a window longer than the idle time, not a sync
+        go_to(page, "Train")
+        expect(page.get_by_text("Training live in a worker process")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+        expect(button(page, "Pause")).to_be_visible()
         seen = parse_int(read_metric(page, "Iteration"))
         assert seen > 0
         page.close()  # the only tab: nobody looks at the model any more
