@@ -21,6 +21,7 @@ from .host import ModelHost
 from .protocol import Close
 
 TICK_SECONDS = 1.0
+WORKER_NICE = 10  # added to the worker processes' nice value (RNN_LAB_WORKER_NICE to change it)
 # the folder that holds the rnn package, so the worker imports the same code as the server
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -57,6 +58,12 @@ def serve(poll, recv, send, store_home: str | None) -> None:
 
 def _serve_process(conn, store_home: str | None) -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # Below the server in CPU priority: training takes every core the pages leave free, but a click or a
+    # redraw never waits behind it (on a classroom server the pages are what people are looking at).
+    try:
+        os.nice(int(os.environ.get("RNN_LAB_WORKER_NICE", WORKER_NICE)))
+    except (OSError, ValueError):
+        pass
     signal.signal(signal.SIGTERM, _exit)  # terminate() (the server exiting) saves like a closed pipe
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal: the server stops us
     serve(conn.poll, conn.recv, conn.send, store_home)

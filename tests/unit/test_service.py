@@ -248,3 +248,12 @@ def test_an_evicted_model_reopens_from_the_store(registry, corpus, monkeypatch):
     assert worker.alive
     replica = registry.view(model_id, fresh=True)  # reopened from its checkpoint
     assert replica.iteration == 15 and "Reopened" in registry.status(model_id).note
+
+
+def test_workers_run_below_the_server_in_cpu_priority(registry, corpus):
+    from rnn.service.worker import WORKER_NICE
+
+    model_id = registry.create(corpus, CONFIG)
+    registry.command(model_id, "step", n=1)  # the worker is up
+    pid = registry.status(model_id).worker.process.pid
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICE)
