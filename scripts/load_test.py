@@ -31,6 +31,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -53,7 +54,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit_app import CHROMIUM, CHROMIUM_ARGS, open_app, running_app  # noqa: E402
 
 RUN_BUTTON = ".st-key-tr_run button"  # the Run/Pause button (its key is tr_run in the old and the new page)
-EFFECT_TIMEOUT_MS = 30_000  # a click that shows no effect within this long counts as "no effect"
+EFFECT_TIMEOUT_MS = 20_000  # a click that shows no effect within this long counts as "no effect"
 QUIET_MS = 2_500  # after Pause: the Iteration metric unchanged this long (> the 1 s redraw) means it stopped
 HEALTH_EVERY_S = 0.2
 HEALTH_TIMEOUT_S = 5.0
@@ -125,7 +126,21 @@ class Tab:
         return self.finished["FINISHED_FRAGMENT_RUN_SUCCESSFULLY"]
 
     def state(self) -> dict:
-        return self.page.evaluate("() => ({...window.__lt, now: performance.now()})")
+        return ask(self.page, "() => ({...window.__lt, now: performance.now()})")
+
+
+def ask(page: Page, fn: str, arg=None, timeout_ms: float = 15_000):
+    """page.evaluate with a time limit (a hung renderer would block evaluate for ever, and the run has its
+    deadline): the function's value, wrapped in an array so that a false or null answer still ends the wait."""
+    return page.wait_for_function(f"(arg) => [({fn})(arg)]", arg=arg, timeout=RUN.ms(timeout_ms),
+                                  polling=50).json_value()[0]
+
+
+def safe_state(tab: Tab) -> dict:
+    try:
+        return tab.state()
+    except PlaywrightError:  # a crashed page
+        return {}
 
 
 def attach_listeners(tab: Tab) -> None:
@@ -232,15 +247,27 @@ def chars_per_step() -> int:
     return cfg.seq_length * cfg.batch_size
 
 
+class OutOfTime(Exception):
+    pass
+
+
 class Deadline:
     def __init__(self, seconds: float):
         self.end = time.monotonic() + seconds
 
     def ms(self, cap: float) -> float:
+        """A wait's timeout in ms: `cap`, or what is left of the run if that is less."""
         left = (self.end - time.monotonic()) * 1000
         if left <= 0:
-            raise TimeoutError("the load test ran out of its --max-seconds")
+            raise OutOfTime("the load test ran out of its --max-seconds")
         return min(cap, left)
+
+    def grant(self, seconds: float) -> None:
+        """At least this much more time (for the final checks after the toggles ran out of time)."""
+        self.end = max(self.end, time.monotonic() + seconds)
+
+
+RUN = Deadline(600)  # the whole run's; measure() sets it from --max-seconds
 
 
 # --------------------------------------------------------------------------- driving the tabs
@@ -249,7 +276,7 @@ def open_tab(context, url: str, index: int, count_frames: bool, every_ms: int) -
     attach_listeners(tab)
     open_app(tab.page, url, "/Train")
     tab.page.locator(RUN_BUTTON).wait_for(state="visible", timeout=60_000)
-    tab.page.evaluate(MONITOR_JS, every_ms)
+    ask(tab.page, MONITOR_JS, every_ms)
     return tab
 
 
@@ -266,20 +293,25 @@ def wait_label(tab: Tab, want: str, after: float, timeout_ms: float) -> float | 
         return None
 
 
-def click(tab: Tab) -> float:
-    """Click the Run/Pause button; the page time of the click (from the page's own click listener)."""
-    before = tab.page.evaluate("() => window.__lt.lastClick")
-    tab.page.locator(RUN_BUTTON).click(timeout=30_000)
-    return tab.page.wait_for_function(
-        "(before) => { const c = window.__lt.lastClick; return c !== null && c !== before ? c : null; }",
-        arg=before, timeout=10_000, polling=20,
-    ).json_value()
+def click(tab: Tab, deadline: Deadline) -> float | None:
+    """Click the Run/Pause button; the page time of the click (from the page's own click listener), or None if
+    the page did not take the click within EFFECT_TIMEOUT_MS (too busy to scroll to the button or to handle
+    events)."""
+    before = ask(tab.page, "() => window.__lt.lastClick")
+    try:
+        tab.page.locator(RUN_BUTTON).click(timeout=deadline.ms(EFFECT_TIMEOUT_MS))
+        return tab.page.wait_for_function(
+            "(before) => { const c = window.__lt.lastClick; return c !== null && c !== before ? c : null; }",
+            arg=before, timeout=deadline.ms(10_000), polling=20,
+        ).json_value()
+    except PlaywrightTimeout:
+        return None
 
 
 def press(tab: Tab, want: str, deadline: Deadline) -> float | None:
-    """Click the button until it reads `want`; the click-to-label time in ms (None if it never flipped)."""
-    t_click = click(tab)
-    flipped = wait_label(tab, want, t_click, deadline.ms(EFFECT_TIMEOUT_MS))
+    """Click the button once; the time in ms until it read `want` (None if it did not within the timeout)."""
+    t_click = click(tab, deadline)
+    flipped = None if t_click is None else wait_label(tab, want, t_click, deadline.ms(EFFECT_TIMEOUT_MS))
     return None if flipped is None else flipped - t_click
 
 
@@ -287,9 +319,10 @@ def toggle(tab: Tab, deadline: Deadline) -> dict:
     """One Pause or Run click on the toggling tab and its effects, timed in the page."""
     label = tab.state()["label"]
     want = "Run" if label == "Pause" else "Pause"
-    t_click = click(tab)
-    flipped = wait_label(tab, want, t_click, deadline.ms(EFFECT_TIMEOUT_MS))
-    out = {"action": label, "label_ms": None if flipped is None else flipped - t_click, "settled_ms": None}
+    t_click = click(tab, deadline)
+    flipped = None if t_click is None else wait_label(tab, want, t_click, deadline.ms(EFFECT_TIMEOUT_MS))
+    out = {"action": label, "label_ms": None if flipped is None else flipped - t_click, "settled_ms": None,
+           "click_taken": t_click is not None}
     if flipped is None:
         return out
     try:
@@ -310,34 +343,38 @@ def toggle(tab: Tab, deadline: Deadline) -> dict:
     return out
 
 
-def blank_tabs(tabs: list[Tab]) -> list[int]:
-    """Indexes (from 1) of the tabs that show a blank page now."""
+def blank_tabs(tabs: list[Tab], hung: list[int]) -> list[int]:
+    """Indexes (from 1) of the tabs that show a blank page now; those that do not answer go to `hung`."""
     blank = []
     for tab in tabs:
         try:
-            if tab.page.evaluate(BLANK_JS):
+            if ask(tab.page, BLANK_JS, timeout_ms=10_000):
                 blank.append(tab.index)
+        except PlaywrightTimeout:
+            hung.append(tab.index)
         except PlaywrightError:  # a crashed or closed page is as blank as it gets
             blank.append(tab.index)
     return blank
 
 
-def wait_window(tabs: list[Tab], seconds: float, deadline: Deadline, blanks: list[int]) -> None:
+def wait_window(tabs: list[Tab], seconds: float, deadline: Deadline, blanks: list[int], hung: list[int]) -> None:
     """Let the measuring window pass (this is what is measured, not a wait for something), looking at the tabs
     every couple of seconds; Playwright delivers the pages' events meanwhile."""
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
         tabs[0].page.wait_for_timeout(deadline.ms(min(2000, left * 1000)))
-        blanks.extend(blank_tabs(tabs))
+        blanks.extend(blank_tabs(tabs, hung))
 
 
 # --------------------------------------------------------------------------- the run
 def measure(args, url: str) -> dict:
-    deadline = Deadline(args.max_seconds)
+    global RUN
+    deadline = RUN = Deadline(args.max_seconds)
     per_step = chars_per_step()
     health = HealthPoller(url)
     health.start()
-    result: dict = {"url": url, "sessions": args.sessions, "toggles": args.toggles, "seconds": args.seconds,
+    result: dict = {"url": url, "streamlit_args": args.streamlit_arg, "sessions": args.sessions,
+                    "toggles": args.toggles, "seconds": args.seconds,
                     "chars_per_step": per_step, "cpus": os.cpu_count(), "load_avg_start": os.getloadavg()[0]}
     corpus = None
     if args.sessions == 1 and not args.no_headless:
@@ -345,6 +382,7 @@ def measure(args, url: str) -> dict:
 
         corpus = make_corpus(load_builtin("python-docs"), "python-docs")
     blanks: list[int] = []
+    hung: list[int] = []  # tabs that did not answer a blank-page check within 10 s
     t_start = time.perf_counter()
     try:
         with sync_playwright() as pw:
@@ -369,7 +407,7 @@ def measure(args, url: str) -> dict:
                 # 1. the measuring window
                 s0 = [tab.state() for tab in tabs]
                 runs0, w0 = tabs[0].fragment_runs, time.perf_counter()
-                wait_window(tabs, args.seconds, deadline, blanks)
+                wait_window(tabs, args.seconds, deadline, blanks, hung)
                 s1 = [tab.state() for tab in tabs]
                 runs1, w1 = tabs[0].fragment_runs, time.perf_counter()
                 rates = []
@@ -400,17 +438,27 @@ def measure(args, url: str) -> dict:
                 t0 = time.perf_counter()
                 toggles = []
                 for k in range(args.toggles):
-                    toggles.append(toggle(tabs[0], deadline))
-                    blanks.extend(blank_tabs(tabs))
+                    try:
+                        try:
+                            toggles.append(toggle(tabs[0], deadline))
+                        except PlaywrightError as e:  # a TimeoutError too: the page crashed or hangs; go on
+                            toggles.append({"action": "?", "label_ms": None, "settled_ms": None, "click_taken": False,
+                                            "error": str(e).splitlines()[0][:200]})
+                        blanks.extend(blank_tabs(tabs, hung))
+                    except OutOfTime:
+                        result["stopped_early"] = f"out of --max-seconds after {len(toggles)} of {args.toggles} toggles"
+                        deadline.grant(10 * args.sessions + 20)  # for the final checks below
+                        break
                     log(args, f"toggle {k + 1} ({toggles[-1]['action']}): {toggles[-1]['label_ms']} ms")
                 t1 = time.perf_counter()
-                blanks.extend(blank_tabs(tabs))
-                states = [tab.state() for tab in tabs]
+                blanks.extend(blank_tabs(tabs, hung))
+                states = [safe_state(tab) for tab in tabs]
                 label_ms = [t["label_ms"] for t in toggles if t["label_ms"] is not None]
                 result["toggle"] = {
                     "first": first,
                     "clicks": toggles,
                     "no_effect": sum(1 for t in toggles if t["label_ms"] is None),
+                    "clicks_not_taken": sum(1 for t in toggles if not t["click_taken"]),
                     "click_to_label_ms": summary(label_ms),
                     "pause_to_stop_ms": summary([t["settled_ms"] for t in toggles
                                                  if t["action"] == "Pause" and t["settled_ms"] is not None]),
@@ -419,8 +467,13 @@ def measure(args, url: str) -> dict:
                     "health_ms": health.between((t0, t1)),
                 }
                 result["blank_checks"] = sorted(set(blanks))
-                result["blank_pages"] = len(blanks) + sum(s["blankEpisodes"] for s in states)
-                result["blank_episodes_in_page"] = [s["blankEpisodes"] for s in states]
+                # A blank spell as the page saw it; a tab found blank from here but not in-page (its renderer
+                # crashed, or a spell shorter than the page's polling) counts once.
+                result["blank_pages"] = sum(s.get("blankEpisodes") or int(tab.index in blanks)
+                                            for tab, s in zip(tabs, states, strict=True))
+                result["blank_found_by_checks"] = len(blanks)
+                result["unanswered_checks"] = len(hung)
+                result["blank_episodes_in_page"] = [s.get("blankEpisodes") for s in states]
                 # Counted before the browser closes (closing a tab closes its websocket).
                 result["delta_errors"] = sum(len(t.delta_errors) for t in tabs)
                 result["delta_error_texts"] = [e for t in tabs for e in t.delta_errors][:5]
@@ -465,12 +518,14 @@ def table(r: dict) -> str:
         ("health requests failed", f"{r['health_ms']['failed']} of {r['health_ms']['n']}", "0"),
         (f"click-to-effect p50 / p95 (ms), {len(t['clicks'])} toggles",
          f"{_ms(t['click_to_label_ms']['p50'])} / {_ms(t['click_to_label_ms']['p95'])}", "p95 < 1,500"),
-        ("clicks with no effect", f"{t['no_effect']}", "0"),
+        (f"clicks with no effect within {EFFECT_TIMEOUT_MS // 1000} s (of them, not taken by the page)",
+         f"{t['no_effect']} ({t['clicks_not_taken']})", "0"),
         ("Pause → Iteration stops, p50 / p95 (ms)",
          f"{_ms(t['pause_to_stop_ms']['p50'])} / {_ms(t['pause_to_stop_ms']['p95'])}", ""),
         ("Run → Iteration moves, p50 / p95 (ms)",
          f"{_ms(t['run_to_moving_ms']['p50'])} / {_ms(t['run_to_moving_ms']['p95'])}", ""),
         ("blank pages", f"{r['blank_pages']}", "0"),
+        ("tab checks unanswered within 10 s", f"{r['unanswered_checks']}", "0"),
         ("frontend delta errors", f"{r['delta_errors']}", "0"),
         ("page errors / console errors", f"{r['page_errors']} / {r['console_errors']}", ""),
         ("websocket closes", f"{r['ws_closes']}", "0"),
@@ -489,6 +544,8 @@ def table(r: dict) -> str:
              " / ".join(f"{x:,.0f}" for x in h["chars_per_s"]), ""),
             ("app / headless", f"{h['ratio']:.2f}", ">= 0.85"),
         ]
+    if "stopped_early" in r:
+        rows.append(("stopped early", r["stopped_early"], ""))
     lines = ["| figure | measured | goal |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
@@ -501,6 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=30, help="the measuring window for chars/s (default 30)")
     ap.add_argument("--warmup", type=float, default=5, help="seconds of training before the window (default 5)")
     ap.add_argument("--url", help="an app already running on this machine (else one is started in a temp home)")
+    ap.add_argument("--streamlit-arg", action="append", default=[], metavar="ARG",
+                    help="an extra argument for the app this script starts (repeatable), "
+                    "e.g. --streamlit-arg=--runner.postScriptGC=false")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     ap.add_argument("--no-headless", action="store_true", help="with --sessions 1: skip the headless engine")
     ap.add_argument("--max-seconds", type=float, default=600, help="stop the whole run after this long")
@@ -513,12 +573,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.url and urllib.parse.urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         ap.error("--url must be a loopback address: this script sends load")
+    # The last resort if a wait somewhere has no deadline after all: interrupt the run (the app and the browser
+    # are stopped on the way out) a minute after --max-seconds.
+    watchdog = threading.Timer(args.max_seconds + 60, lambda: os.kill(os.getpid(), signal.SIGINT))
+    watchdog.daemon = True
+    watchdog.start()
     with contextlib.ExitStack() as stack:
+        stack.callback(watchdog.cancel)
         if args.url:
             url = args.url.rstrip("/")
         else:
             home = stack.enter_context(tempfile.TemporaryDirectory(prefix="rnn-lab-load-"))
-            url = stack.enter_context(running_app(home))
+            url = stack.enter_context(running_app(home, extra_args=args.streamlit_arg))
             log(args, f"started the app at {url} (RNN_LAB_HOME={home})")
         result = measure(args, url)
     if args.json:
