@@ -367,7 +367,20 @@ def wait_window(tabs: list[Tab], seconds: float, deadline: Deadline, blanks: lis
 
 
 # --------------------------------------------------------------------------- the run
-def measure(args, url: str) -> dict:
+def stored_runs(home: str, model_ids: list[str | None]) -> list[dict]:
+    """What the run store says of each tab's model (autosaved every ~10 s): did it train, whatever the page
+    showed?"""
+    from rnn.runs.store import RunStore
+
+    store, out = RunStore(home), []
+    for model_id in model_ids:
+        rec = store.latest_run_of_model(model_id) if model_id else None
+        out.append({"status": rec.status, "iterations": rec.iterations, "chars_trained": rec.chars_trained}
+                   if rec else {"status": None, "iterations": 0, "chars_trained": 0})
+    return out
+
+
+def measure(args, url: str, home: str | None = None) -> dict:
     global RUN
     deadline = RUN = Deadline(args.max_seconds)
     per_step = chars_per_step()
@@ -493,6 +506,8 @@ def measure(args, url: str) -> dict:
                 result["console_error_texts"] = sorted({e for t in tabs for e in t.console_errors})[:5]
                 result["script_finished_tab1"] = dict(tabs[0].finished)
                 result["ws_closes"] = sum(t.ws_closes for t in tabs)
+                model_ids = [urllib.parse.parse_qs(urllib.parse.urlsplit(t.page.url).query).get("model", [None])[0]
+                             for t in tabs]
             finally:
                 browser.close()
     finally:
@@ -502,6 +517,8 @@ def measure(args, url: str) -> dict:
     result["health_ms_whole_run"] = health.between((t_start, time.perf_counter()))
     result["wall_s"] = time.perf_counter() - t_start
     result["load_avg_end"] = os.getloadavg()[0]
+    if home is not None:  # our own server: its run store is ours to read
+        result["stored_runs"] = stored_runs(home, model_ids)
     return result
 
 
@@ -549,6 +566,10 @@ def table(r: dict) -> str:
         ("tab 1's runs cut short by a rerun (whole test)",
          f"{r['script_finished_tab1'].get('FINISHED_EARLY_FOR_RERUN', 0)}", ""),
     ]
+    if "stored_runs" in r:
+        its = [x["iterations"] for x in r["stored_runs"]]
+        rows.append(("iterations per model in the run store at the end (min / median / max)",
+                     f"{min(its):,} / {pct(its, 50):,.0f} / {max(its):,}", ""))
     if "headless" in r:
         h = r["headless"]
         rows += [
@@ -598,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
             home = stack.enter_context(tempfile.TemporaryDirectory(prefix="rnn-lab-load-"))
             url = stack.enter_context(running_app(home, extra_args=args.streamlit_arg))
             log(args, f"started the app at {url} (RNN_LAB_HOME={home})")
-        result = measure(args, url)
+        result = measure(args, url, None if args.url else home)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
