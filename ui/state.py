@@ -127,6 +127,11 @@ def live():
     return registry().status(model_id())
 
 
+def models_per_worker() -> float:
+    """How many training models share each worker of this server (0: none trains)."""
+    return registry().running_per_worker()
+
+
 def is_running() -> bool:
     s = live()
     return s.running or s.pending_steps > 0

@@ -7,6 +7,8 @@ charts) already reflects the change.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import replace
 
 import streamlit as st
@@ -17,12 +19,12 @@ from rnn.train import Trainer
 from rnn.viz.training import MAX_POINTS, grad_figure, loss_figure
 from ui.baselines import baselines_for
 from ui.history import history_arrays
-from ui.state import command, get_trainer, is_running, reset_model, set_trainer
+from ui.state import command, get_trainer, is_running, models_per_worker, reset_model, set_trainer
 from ui.widgets import flash
 
 LIVE_EVERY = 1.0  # seconds between redraws of the live view, running or paused (the same elements either way)
 STEP_WAIT_SECONDS = 5.0  # a Step button waits this long for its steps; a longer Step shows up as it goes
-LIVE_POINTS = 1000  # curve points per trace while running (MAX_POINTS = 2000 when paused)
+LIVE_POINTS = 500  # curve points per trace while running (MAX_POINTS = 2000 when paused)
 
 
 def widget_key(name: str) -> str:
@@ -168,7 +170,9 @@ def do_steps(n: int) -> None:
 
 
 def toggle_run() -> None:
-    command("pause" if is_running() else "run")
+    # No wait for the worker: the server's record flips at once (the button and banner follow), and the
+    # worker's snapshots take over again once it has handled the command.
+    command("pause" if is_running() else "run", wait=False)
 
 
 def do_reset() -> None:
@@ -179,21 +183,32 @@ def do_reset() -> None:
 # --------------------------------------------------------------------------- the live view
 
 
+def chart_every() -> float:
+    """Seconds between new charts while training: LIVE_EVERY when each model has a worker to itself; when k
+    models share a worker, each moves k times slower, so every k seconds (a redraw then shows as much new curve,
+    and a class of tabs costs the server and the browsers k times less). Metrics still redraw every second."""
+    return LIVE_EVERY * max(1, math.ceil(models_per_worker() - 1e-9))
+
+
 def figures(trainer: Trainer, running: bool):
-    """(loss figure, grad figure), rebuilt only when the model has moved on (building costs tens of ms)."""
+    """(loss figure, grad figure), rebuilt when the model has moved on, at most every chart_every() seconds
+    while it trains. Between rebuilds the page sends the same figures again, which the browser does not
+    redraw: a new figure costs it a whole new chart."""
     ss = st.session_state
     baselines = baselines_for(trainer.corpus)
     key = (trainer, trainer.iteration, len(trainer.val_history), baselines is not None, running)
     cached = ss.get(_FIGS)
-    if cached is not None and cached["key"] == key:
-        return cached["loss"], cached["grad"]
+    if cached is not None:
+        same_run = running and cached["key"][0] is trainer and cached["key"][-1]  # still training, same model
+        if cached["key"] == key or same_run and time.monotonic() - cached["built"] < chart_every():
+            return cached["loss"], cached["grad"]
     h = history_arrays(trainer)
     # fewer points while running: the browser redraws these every second, on the same CPU on a laptop
     points = LIVE_POINTS if running else MAX_POINTS
     loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines,
                        max_points=points)
     grad = grad_figure(h["grad_norm"], h["clipped"], max_points=points)
-    ss[_FIGS] = {"key": key, "loss": loss, "grad": grad}
+    ss[_FIGS] = {"key": key, "loss": loss, "grad": grad, "built": time.monotonic()}
     return loss, grad
 
 

@@ -54,6 +54,7 @@ class Hosted:
     running: bool = False
     pending_steps: int = 0
     step_seq: int | None = None  # the Step command that pending_steps belong to
+    acked: int = 0  # the last command handled (its seq), so the server can tell stale snapshots
     touched: float = field(default_factory=time.monotonic)
     version: int = 0
     saved_version: int = 0
@@ -92,7 +93,7 @@ class ModelHost:
             if m is None:
                 self.emit(Reply(msg.model_id, msg.seq, "this model is not open in its worker any more"))
                 return
-            m.touched = time.monotonic()
+            m.touched, m.acked = time.monotonic(), max(m.acked, msg.seq)
             try:
                 self._command(m, msg)
             except ValueError as exc:  # a setting the Trainer refused: the model is unchanged
@@ -237,6 +238,6 @@ class ModelHost:
             config=t.config, counters=t.export_state(arrays=False)["counters"],
             history_from=start, history={k: v[start:] for k, v in t.history.items()},
             val_history=list(t.val_history), samples_from=s_start, samples=t.samples[s_start:],
-            health_history=list(t.health_history), sample=m.sample, note=m.note,
+            health_history=list(t.health_history), sample=m.sample, note=m.note, acked=m.acked,
         ))
         m.sent_history, m.sent_samples, m.last_snapshot = n_hist, len(t.samples), now

@@ -64,6 +64,7 @@ class Snapshot:
     health_history: list
     sample: tuple[int, str] | None  # the latest sample from the carried state (drawn in the worker)
     note: str = ""  # why the worker did something on its own (paused when unwatched, ...)
+    acked: int = 0  # the last command (seq) the worker had handled for this model when it took the snapshot
 
 
 @dataclass

@@ -48,6 +48,7 @@ class Live:
     state: State | None = None
     running: bool = False
     pending_steps: int = 0
+    ordered: int = 0  # the last run/pause/step sent: snapshots older than it do not say whether the model runs
     run_id: int | None = None
     sample: tuple[int, str] | None = None
     note: str = ""
@@ -118,6 +119,7 @@ class Registry:
             live.generation += 1
             live.replica, live.snapshots, live.state, live.arrays_version = replica, [], None, 0
             live.running, live.pending_steps, live.sample, live.note, live.version = False, 0, None, "", 0
+            live.ordered = 0
         if fresh:
             self._open(live, corpus=trainer.corpus, config=trainer.config, name=name)
         else:
@@ -165,6 +167,8 @@ class Registry:
         if wait:
             self._replies[seq] = waiter
         with live.lock:  # what the page shows next already reflects the command
+            if name in ("run", "pause", "step"):
+                live.ordered = seq
             if name == "run":
                 live.running = True
             elif name == "pause":
@@ -211,6 +215,12 @@ class Registry:
         """The server's record of the model: running, pending_steps, note, run_id, sample (read-only use)."""
         return self._live(model_id)
 
+    def running_per_worker(self) -> float:
+        """Training models per worker (0 when none trains): above 1, they share the workers' time."""
+        with self._lock:
+            running = sum(1 for live in self._models.values() if live.running or live.pending_steps)
+        return running / self.size
+
     def _apply(self, live: Live) -> None:
         for snap in live.snapshots:
             live.replica.merge_records(snap.history_from, snap.history, snap.val_history, snap.samples_from,
@@ -240,7 +250,8 @@ class Registry:
         with live.lock:
             if isinstance(event, Snapshot):
                 live.snapshots.append(event)
-                live.running, live.pending_steps = event.running, event.pending_steps
+                if event.acked >= live.ordered:  # else it was taken before the worker saw the last Run/Pause
+                    live.running, live.pending_steps = event.running, event.pending_steps
                 live.run_id, live.sample, live.version = event.run_id, event.sample, event.version
                 live.note = event.note or live.note
             elif isinstance(event, State):

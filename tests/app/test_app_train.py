@@ -103,11 +103,32 @@ def test_run_trains_in_the_worker_and_pause_stops_it(at):
     click(at, "tr_run")
     assert running(at) is False
     assert at.button(key="tr_run").label == "Run"
+    assert registry().command(at.session_state["model_id"], "touch") is None  # the worker has seen the Pause
     it3 = trainer(at).iteration
     assert it3 >= it
     time.sleep(0.5)
     at.run()
     assert trainer(at).iteration == it3  # paused: nothing trains
+
+
+def test_charts_redraw_less_often_when_models_share_a_worker(at, monkeypatch):
+    import ui.train
+
+    def specs():
+        return [c.proto.spec for c in at.get("plotly_chart")]
+
+    monkeypatch.setattr(ui.train, "models_per_worker", lambda: 4.0)  # a class: 8 models on 2 cores
+    click(at, "tr_run")
+    first, it = specs(), trainer(at).iteration
+    wait_for(lambda: trainer(at).iteration > it)
+    time.sleep(1.5)  # past the 1 s of a model with a worker to itself
+    at.run()
+    assert specs() == first  # the model moved on, but within 4 s the page sends the same charts again
+    monkeypatch.setattr(ui.train, "models_per_worker", lambda: 1.0)  # a worker to itself: every second
+    time.sleep(1.0)
+    at.run()
+    assert specs() != first
+    click(at, "tr_run")
 
 
 def test_learning_rate_and_clip_apply_mid_run(at):

@@ -155,6 +155,20 @@ def test_registry_steps_exactly_in_a_worker(registry, corpus):
     assert replica.history["loss"] == reference.history["loss"]
 
 
+def test_a_pause_sent_without_waiting_is_not_undone_by_an_older_snapshot(registry, corpus):
+    model_id = registry.create(corpus, CONFIG, name="toggle")
+    assert registry.command(model_id, "run") is None
+    registry.command(model_id, "pause", wait=False)
+    live = registry.status(model_id)
+    assert not live.running  # the page shows Paused at once
+    # what the worker may still send before it sees the Pause: a snapshot of the model training
+    registry._on_event(Snapshot(model_id, live.generation, live.version, True, 0, None, CONFIG, {}, 0, {}, [], 0,
+                                [], [], None, acked=live.ordered - 1))
+    assert not registry.status(model_id).running
+    assert registry.command(model_id, "touch") is None  # handled after the Pause, so it has been seen
+    assert not registry.status(model_id).running
+
+
 def test_run_pause_and_reopen_after_a_server_restart(tmp_path, corpus):
     first = Registry(workers=1, store_home=str(tmp_path))
     model_id = first.create(corpus, CONFIG)
