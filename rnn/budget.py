@@ -29,10 +29,10 @@ from .optim import OPTIMIZERS
 PROFILE_ENV = "RNN_LAB_BUDGET"
 MB = 2**20
 
-# name -> (env var, default) per profile
-_APP = {"model_mb": ("RNN_LAB_MODEL_MB", 256.0), "step_seconds": ("RNN_LAB_STEP_SECONDS", 1.0),
+# limit -> (environment variable, default), per profile
+APP_ENV = {"model_mb": ("RNN_LAB_MODEL_MB", 256.0), "step_seconds": ("RNN_LAB_STEP_SECONDS", 1.0),
         "max_vocab": ("RNN_LAB_MAX_VOCAB", 4000)}
-_CLI = {"model_mb": ("RNN_LAB_CLI_MODEL_MB", 4096.0), "step_seconds": ("RNN_LAB_CLI_STEP_SECONDS", 60.0),
+CLI_ENV = {"model_mb": ("RNN_LAB_CLI_MODEL_MB", 4096.0), "step_seconds": ("RNN_LAB_CLI_STEP_SECONDS", 60.0),
         "max_vocab": ("RNN_LAB_CLI_MAX_VOCAB", 65536)}
 
 # Step time ~ STEP_OVERHEAD + PER_TIME_STEP * T + SECONDS_PER_UNIT * T * B * (H*H + 2*H*V): the matrix
@@ -45,7 +45,7 @@ SECONDS_PER_UNIT = 0.45e-9
 PER_TIME_STEP = 5e-6
 STEP_OVERHEAD = 1e-3
 # evaluate_loss scores validation text as 16 streams x 100 characters: its own scratch arrays
-EVAL_POSITIONS = 16 * 100
+EVAL_STREAMS_SEQ = (16, 100)
 
 
 class BudgetError(ValueError):
@@ -77,23 +77,24 @@ def _read(env_name: str, default, kind):
 def limits() -> Limits:
     """The limits of this process: the CLI's when RNN_LAB_BUDGET=cli, else the app's."""
     cli = os.environ.get(PROFILE_ENV) == "cli"
-    table = _CLI if cli else _APP
+    table = CLI_ENV if cli else APP_ENV
     kinds = {"model_mb": float, "step_seconds": float, "max_vocab": int}
     values = {k: _read(env, default, kinds[k]) for k, (env, default) in table.items()}
     return Limits(**values, app=not cli, env={k: env for k, (env, _) in table.items()})
 
 
 @contextlib.contextmanager
-def cli_profile(model_mb: float | None = None):
-    """Inside the block (a CLI command) the CLI's limits apply, also in the worker processes it starts; the
-    environment is restored afterwards (a test calling the CLI in-process leaves the app's limits alone)."""
-    keys = (PROFILE_ENV, _CLI["model_mb"][0])
+def profile(name: str, model_mb: float | None = None):
+    """Inside the block the limits of `name` ("cli" or "app") apply, also in the worker processes started
+    in it (they inherit the environment); the environment is restored afterwards, so a test calling the CLI
+    in-process leaves the app's limits alone. model_mb: the CLI's --max-model-mb."""
+    keys = (PROFILE_ENV, CLI_ENV["model_mb"][0])
     before = {k: os.environ.get(k) for k in keys}
-    os.environ[PROFILE_ENV] = "cli"
+    os.environ[PROFILE_ENV] = name
     if model_mb is not None:
         if not (math.isfinite(model_mb) and model_mb > 0):
             raise BudgetError(f"--max-model-mb must be a positive number of megabytes, got {model_mb:g}")
-        os.environ[_CLI["model_mb"][0]] = repr(float(model_mb))
+        os.environ[CLI_ENV["model_mb"][0]] = repr(float(model_mb))
     try:
         yield
     finally:
@@ -136,17 +137,22 @@ def model_bytes(shape: Shape, replica: bool = True) -> int:
       SGD-momentum and RMSprop 1, Adam 2) and its scratch buffer (1);
     - one step's BPTT arrays (fast.Scratch): states (T+1) x B x H, dh and 1 - h^2 (T x B x H each),
       probabilities and one-hot inputs (T*B x V each), Wxh transposed (V x H), small rows;
-    - validation's scratch (16 x 100 positions);
+    - validation's scratch (the same arrays for 16 streams x 100 characters);
     - with `replica`, the server's copy of the model (a Trainer that never trains: the same flat buffers).
     Building the parameters briefly needs a float64 draw and a copy, less than the buffers above."""
-    H, B, T, V = shape.hidden, shape.batch, shape.seq, shape.vocab
+    H, V = shape.hidden, shape.vocab
     item = np.dtype(shape.dtype).itemsize
     slots = len(OPTIMIZERS[shape.optimizer].slots) if shape.optimizer in OPTIMIZERS else 2
     trainer = n_params(H, V) * item * (2 + slots + 1)
-    n = T * B
-    bptt = item * ((T + 1) * B * H + B * H + 2 * n * H + 2 * n * V + V * H + 2 * n) + 8 * n
-    evaluation = item * (3 * EVAL_POSITIONS * H + 2 * EVAL_POSITIONS * V + V * H)
+    bptt = _scratch_bytes(shape.batch, shape.seq, H, V, item)
+    evaluation = _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
     return trainer * (2 if replica else 1) + bptt + evaluation
+
+
+def _scratch_bytes(B: int, T: int, H: int, V: int, item: int) -> int:
+    """fast.Scratch: states, dh, 1 - h^2, one step's product; probabilities, one-hot inputs; Wxh^T; rows."""
+    n = T * B
+    return item * ((T + 1) * B * H + B * H + 2 * n * H + 2 * n * V + V * H + 2 * n) + 8 * n
 
 
 def step_seconds(shape: Shape) -> float:
@@ -197,7 +203,8 @@ def what_fits(shape: Shape, lim: Limits) -> str:
         if best is not None:
             hints.append(f"{field} <= {best} at this {others}")
     if not hints:
-        return "nothing at this vocabulary size fits; use a text with fewer distinct characters"
+        return (f"no smaller hidden size, batch or sequence length fits on its own at vocabulary {shape.vocab}; "
+                "try smaller values of several, or fewer distinct characters")
     return (", or ".join(hints) if len(hints) < 3 else f"{hints[0]}, {hints[1]}, or {hints[2]}") + " fits"
 
 

@@ -273,7 +273,8 @@ def _build_trainer(zf, entries: dict) -> Trainer:
         _size_cap(entries, f"hist/{k}", (counters["iteration"] + 1) * np.dtype(HISTORY_DTYPES[k]).itemsize,
                   f"the history of {counters['iteration']:,} iterations")
 
-    text = validate_text(_array_text(_read_entry(zf, entries, "corpus_text", np.uint8, what="the text field")), config.seq_length)
+    text = _array_text(_read_entry(zf, entries, "corpus_text", np.uint8, what="the text field"))
+    text = validate_text(text, config.seq_length)
     if vocab != Vocab.from_text(text):
         raise CheckpointError("the stored vocabulary does not match the stored corpus")
     ids = vocab.encode(text)
