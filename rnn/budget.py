@@ -162,9 +162,10 @@ def step_seconds(shape: Shape) -> float:
 
 
 def fmt_bytes(n: float) -> str:
-    if n >= 1024 * MB:
+    """Bytes in the unit that reads best: 1.0 GB rather than 1024 MB (units of 2**10)."""
+    if n >= 1000 * MB:
         return f"{n / (1024 * MB):.1f} GB"
-    if n >= MB:
+    if n >= 1000 * 1024:
         return f"{n / MB:.0f} MB"
     return f"{n / 1024:.0f} KB"
 

@@ -235,3 +235,13 @@ def test_every_refusal_names_its_cause_not_pickle(tmp_path, arrays, bombs):
              write_npz(tmp_path / "n.npz", with_meta(arrays, smooth_loss=float("nan")))]
     for path in files:
         assert "pickle" not in load_in_subprocess(path)["outcome"]
+
+
+def test_a_directory_that_understates_an_entry_is_refused_without_inflating_it(tmp_path, arrays):
+    """The zip directory claims the 1 GiB entry unpacks to 1 MiB: the .npy header inside then declares more
+    data than that, and nothing past the claimed size is ever decompressed."""
+    name, crc, deflated, _ = bomb_entry("x")
+    path = write_npz(tmp_path / "lying.npz", {k: v for k, v in arrays.items() if k != "meta"},
+                     (b"meta.npy", crc, deflated, 2**20))
+    assert_refused_quickly(path, "the text field 'meta' declares 1.0 GB of data but the entry holds 1 MB: the "
+                                 "file is damaged")
