@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
-from .corpus import Corpus, CorpusError, validate_text
-from .history import as_arrays, as_lists
+from . import budget
+from .budget import MB, BudgetError, fmt_bytes
+from .corpus import DEFAULT_MAX_CHARS, Corpus, CorpusError, validate_text
+from .history import HISTORY_DTYPES, as_arrays, as_lists
 from .insight.health import HealthRecord
 from .model import PARAM_NAMES, param_shapes
+from .optim import OPTIMIZERS
 from .train import DTYPES, HISTORY_KEYS, TrainConfig, Trainer
 from .vocab import Vocab
 
@@ -88,70 +93,188 @@ def checkpoint_bytes(trainer: Trainer) -> bytes:
     return buf.getvalue()
 
 
-def _check_zip(source) -> None:
-    """Refuse zip bombs and oversized files before numpy reads any member."""
+# What a checkpoint holds: these entries (".npy" members of the zip) and nothing else.
+_FIXED = ("meta", "corpus_text", "h", "opt/t", *(f"param/{k}" for k in PARAM_NAMES),
+          *(f"hist/{k}" for k in HISTORY_KEYS))
+_OPT_SLOTS = {name: [f"opt/{slot}/all" for slot in cls.slots] for name, cls in OPTIMIZERS.items()}
+KNOWN_ENTRIES = frozenset(_FIXED) | {k for keys in _OPT_SLOTS.values() for k in keys}
+HEADER_SLACK = 4096  # bytes of .npy header allowed on top of an array's data (numpy writes 128)
+META_MAX_BYTES = 16 * MB  # config, vocabulary, counters and the JSON records (samples, validation, health)
+TEXT_MAX_BYTES = 4 * DEFAULT_MAX_CHARS  # the corpus as UTF-8: at most 4 bytes a character
+MAX_COUNTER = 10**15  # iterations, characters, epochs: more than any run on any machine will reach
+
+
+def _refuse_zip(file) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo], int]:
+    """Open the zip and check its directory only (nothing is decompressed): entry names, count, methods and
+    sizes. Returns the open zip, its entries by key ("param/Wxh") and the file's length."""
+    file.seek(0, io.SEEK_END)
+    length = file.tell()
+    if length > MAX_FILE_BYTES:
+        raise CheckpointError("the file is larger than 512 MiB; that is not a checkpoint of this app")
+    file.seek(0)
     try:
-        with zipfile.ZipFile(source) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        zf = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(f"not a checkpoint (.npz) file, or it is truncated: {exc}") from None
+    infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise CheckpointError(f"the file holds {len(infos)} entries, more than a checkpoint ever has")
     if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
         raise CheckpointError("the file unpacks to more than 2 GiB; refusing to load it")
+    entries = {}
+    for info in infos:
+        key = info.filename[:-4] if info.filename.endswith(".npy") else None
+        if key not in KNOWN_ENTRIES:
+            raise CheckpointError(f"the file holds an entry {info.filename[:80]!r} that is not part of an RNN Lab "
+                                  "checkpoint")
+        if key in entries:
+            raise CheckpointError(f"the file holds the entry {info.filename!r} twice")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise CheckpointError(f"the entry {info.filename!r} uses a compression method checkpoints never use")
+        if info.compress_size > length:
+            raise CheckpointError(f"the entry {info.filename!r} claims to be larger than the file: it is damaged")
+        entries[key] = info
+    return zf, entries, length
+
+
+def _size_cap(zf_entries: dict, key: str, cap: int, what: str) -> None:
+    """Refuse an entry whose uncompressed size (from the zip directory) is over what its declared shape needs."""
+    info = zf_entries.get(key)
+    if info is not None and info.file_size > cap + HEADER_SLACK:
+        raise CheckpointError(f"the entry {key!r} unpacks to {fmt_bytes(info.file_size)}, more than {what} needs "
+                              f"({fmt_bytes(cap)}); refusing to unpack it")
+
+
+def _read_entry(zf, entries: dict, key: str, dtype, shape=None, what: str = "") -> np.ndarray:
+    """One .npy entry, its header checked before its data is read: the dtype must be `dtype` (a tuple: any
+    of them) and the shape `shape` (None: 1-D of any length; "any": no check), and the data exactly fill the
+    entry. Never unpickles."""
+    if key not in entries:
+        raise CheckpointError(f"the checkpoint has no {key!r} entry")
+    info, label = entries[key], f"{what} {key!r}".strip()
+    try:
+        with zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(f, max_header_size=HEADER_SLACK)
+            elif version == (2, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(f, max_header_size=HEADER_SLACK)
+            else:
+                raise CheckpointError(f"{label} is in .npy format version {version}, which checkpoints never use")
+            if got_dtype.hasobject:
+                raise CheckpointError(f"{label} holds Python objects, which would need pickle to load; refused")
+            nbytes = math.prod(got_shape) * got_dtype.itemsize
+            header = f.tell()
+            if header + nbytes != info.file_size:
+                raise CheckpointError(f"{label} declares {fmt_bytes(nbytes)} of data but the entry holds "
+                                      f"{fmt_bytes(max(info.file_size - header, 0))}: the file is damaged")
+            wanted = dtype if isinstance(dtype, tuple) else (dtype,)
+            if got_dtype not in [np.dtype(d) for d in wanted]:
+                raise CheckpointError(f"{label} has dtype {got_dtype}, expected "
+                                      f"{', '.join(str(np.dtype(d)) for d in wanted)}")
+            if shape is None and len(got_shape) != 1 or shape not in (None, "any") and got_shape != tuple(shape):
+                expected = "one dimension" if shape is None else tuple(shape)
+                raise CheckpointError(f"{label} has shape {got_shape}, expected {expected}")
+            data = f.read(nbytes)  # the zip checks the entry's CRC as its last byte is read
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise CheckpointError(f"the entry {key!r} is damaged: {type(exc).__name__}: {exc}") from None
+    if len(data) != nbytes:
+        raise CheckpointError(f"the entry {key!r} is truncated: the file is damaged")
+    return np.frombuffer(data, got_dtype).reshape(got_shape, order="F" if fortran else "C")
 
 
 def load_checkpoint(file) -> Trainer:
-    """Rebuild a Trainer from a path, bytes or a binary file object. Raises CheckpointError."""
+    """Rebuild a Trainer from a path, bytes or a binary file object. Raises CheckpointError.
+
+    Bounded memory and time whatever the file: the zip directory is checked first (known entries only, sizes
+    no larger than the declared shapes need), the declared model is checked against the budget
+    (rnn/budget.py) before anything is built, and each entry's .npy header before its data is read."""
     if isinstance(file, (bytes, bytearray)):
         file = io.BytesIO(file)
-    elif isinstance(file, (str, os.PathLike)) and not os.path.isfile(file):
-        raise CheckpointError(f"no checkpoint file at {os.fspath(file)!r}")
-    if hasattr(file, "seek"):
-        file.seek(0, io.SEEK_END)
-        if file.tell() > MAX_FILE_BYTES:
-            raise CheckpointError("the file is larger than 512 MiB; that is not a checkpoint of this app")
-        file.seek(0)
-    _check_zip(file)
-    if hasattr(file, "seek"):
-        file.seek(0)
-    try:
-        with np.load(file, allow_pickle=False) as npz:
-            data = {k: npz[k] for k in npz.files}
-    except ValueError as exc:  # object arrays need pickle: refused
-        raise CheckpointError(f"the file holds data that would need pickle to load, which is refused ({exc})") from None
-    except Exception as exc:  # corrupt member, bad header, ...
-        raise CheckpointError(f"the checkpoint is damaged: {type(exc).__name__}: {exc}") from None
-    if not all(isinstance(a, np.ndarray) for a in data.values()):  # np.load gives raw bytes for non-.npy members
-        raise CheckpointError("the file holds entries that are not arrays; it is not an RNN Lab checkpoint")
-    try:
-        return _build_trainer(data)
-    except CheckpointError:
-        raise
-    except (KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError, CorpusError) as exc:
-        raise CheckpointError(f"the checkpoint is incomplete or inconsistent: {type(exc).__name__}: {exc}") from None
+    elif isinstance(file, (str, os.PathLike)):
+        if not os.path.isfile(file):
+            raise CheckpointError(f"no checkpoint file at {os.fspath(file)!r}")
+        with open(file, "rb") as f:
+            return load_checkpoint(f)
+    zf, entries, _ = _refuse_zip(file)
+    with zf:
+        try:
+            return _build_trainer(zf, entries)
+        except CheckpointError:
+            raise
+        except BudgetError as exc:
+            raise CheckpointError(f"the checkpoint's model is over this server's budget: {exc}") from None
+        except (KeyError, ValueError, TypeError, AttributeError, UnicodeDecodeError, CorpusError,
+                RecursionError) as exc:
+            raise CheckpointError(f"the checkpoint is incomplete or inconsistent: {type(exc).__name__}: "
+                                  f"{str(exc)[:300]}") from None
 
 
-def _require(data, key, shape=None, dtypes=None):
-    if key not in data:
-        raise CheckpointError(f"the checkpoint has no {key!r} entry")
-    a = data[key]
-    if shape is not None and a.shape != tuple(shape):
-        raise CheckpointError(f"{key!r} has shape {a.shape}, expected {tuple(shape)}")
-    if dtypes is not None and a.dtype not in dtypes:
-        raise CheckpointError(f"{key!r} has dtype {a.dtype}, expected {', '.join(str(np.dtype(d)) for d in dtypes)}")
-    return a
+def _counter(meta: dict, key: str) -> int:
+    """An integer counter from the checkpoint: present, a whole number, 0 <= n <= 1e15."""
+    value = meta.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CheckpointError(f"the stored {key} is {str(value)[:40]!r}, not a whole number")
+    if not 0 <= value <= MAX_COUNTER:
+        raise CheckpointError(f"the stored {key} ({value:.3g}) is out of range (0 to 1e15)")
+    return value
 
 
-def _build_trainer(data) -> Trainer:
-    meta = json.loads(_array_text(_require(data, "meta")))
+def _finite(meta: dict, key: str, optional: bool = False) -> float | None:
+    value = meta.get(key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CheckpointError(f"the stored {key} is {str(value)[:40]}, not a finite number")
+    return float(value)
+
+
+def _build_trainer(zf, entries: dict) -> Trainer:
+    _size_cap(entries, "meta", META_MAX_BYTES, "a checkpoint's settings and records")
+    meta = json.loads(_array_text(_read_entry(zf, entries, "meta", np.uint8, what="the text field")))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError("this .npz file is not an RNN Lab checkpoint")
     if meta.get("version") != VERSION:
         raise CheckpointError(f"checkpoint version {meta.get('version')!r} is not supported (this app reads {VERSION})")
+    if not isinstance(meta.get("config"), dict):
+        raise CheckpointError("the checkpoint's settings (config) are missing or malformed")
     config = TrainConfig.from_dict(meta["config"]).validate()
-    text = validate_text(_array_text(_require(data, "corpus_text")), config.seq_length)
     vocab = Vocab.from_json(meta["vocab"])
+    budget.check(config, vocab.size)  # the declared model, before anything of its size is read or built
+    counters = {k: _counter(meta, k) for k in ("iteration", "epoch", "pointer", "chars_trained")}
+    seconds, smooth_loss = _finite(meta, "seconds"), _finite(meta, "smooth_loss")
+    if not 0 <= seconds <= MAX_COUNTER:
+        raise CheckpointError(f"the stored training time ({seconds:.3g} s) is out of range")
+    first_loss = meta["first_loss"]  # may be NaN: a run whose very first step diverged
+    if first_loss is not None and (isinstance(first_loss, bool) or not isinstance(first_loss, (int, float))):
+        raise CheckpointError("the stored first loss is not a number")
+
+    # every other entry's size follows from the declared shapes: checked from the directory before reading
+    dtype = DTYPES[config.dtype]
+    item, H, V, B = np.dtype(dtype).itemsize, config.hidden_size, vocab.size, config.batch_size
+    shapes = param_shapes(V, H)
+    n_flat = sum(math.prod(shape) for shape in shapes.values())
+    _size_cap(entries, "corpus_text", TEXT_MAX_BYTES, f"a corpus of at most {DEFAULT_MAX_CHARS:,} characters")
+    for k, shape in shapes.items():
+        _size_cap(entries, f"param/{k}", math.prod(shape) * item, f"a {shape} parameter")
+    _size_cap(entries, "h", B * H * item, "the hidden state")
+    if meta.get("optimizer") != config.optimizer:
+        raise CheckpointError("the stored optimizer does not match the stored config")
+    opt_keys = _OPT_SLOTS[config.optimizer]
+    stray = sorted(k for k in entries if k.startswith("opt/") and k != "opt/t" and k not in opt_keys)
+    if stray:
+        raise CheckpointError(f"the file holds optimizer state {stray[0]!r} that {config.optimizer} does not keep")
+    for k in opt_keys:
+        _size_cap(entries, k, n_flat * item, "the optimizer state")
+    _size_cap(entries, "opt/t", 8, "a step count")
+    for k in HISTORY_KEYS:  # one entry per training step at most
+        _size_cap(entries, f"hist/{k}", (counters["iteration"] + 1) * np.dtype(HISTORY_DTYPES[k]).itemsize,
+                  f"the history of {counters['iteration']:,} iterations")
+
+    text = _array_text(_read_entry(zf, entries, "corpus_text", np.uint8, what="the text field"))
+    text = validate_text(text, config.seq_length)
     if vocab != Vocab.from_text(text):
         raise CheckpointError("the stored vocabulary does not match the stored corpus")
     ids = vocab.encode(text)
@@ -160,32 +283,31 @@ def _build_trainer(data) -> Trainer:
         raise CheckpointError("the stored train/validation split is out of range")
     corpus = Corpus(name=str(meta["corpus_name"]), text=text, vocab=vocab, train=ids[:cut],
                     val=ids[cut:] if cut < len(ids) else None, notice=str(meta.get("notice", "")))
+    params = {k: _read_entry(zf, entries, f"param/{k}", dtype, shape) for k, shape in shapes.items()}
+    opt_state = {k[4:]: _read_entry(zf, entries, k, dtype, (n_flat,), "the optimizer state") for k in opt_keys}
+    opt_state["t"] = _read_entry(zf, entries, "opt/t", np.int64, (), "the optimizer state")
+    h = _read_entry(zf, entries, "h", dtype, (B, H))
+    hist = {k: _read_entry(zf, entries, f"hist/{k}", HISTORY_DTYPES[k], "any") for k in HISTORY_KEYS}
+    if not all(np.isfinite(p).all() for p in params.values()):
+        raise CheckpointError("the stored parameters contain NaN or infinity")
+    if not np.isfinite(h).all() or not all(np.isfinite(v).all() for v in opt_state.values()):
+        raise CheckpointError("the stored hidden state or optimizer state contains NaN or infinity")
+    if any(a.ndim != 1 for a in hist.values()) or len({len(a) for a in hist.values()}) != 1:
+        raise CheckpointError("the stored histories have inconsistent lengths")
 
     trainer = Trainer(corpus, config)
-    dtype = DTYPES[config.dtype]
-    for k, shape in param_shapes(vocab.size, config.hidden_size).items():
-        trainer.params[k][...] = _require(data, f"param/{k}", shape, (dtype,))
-    opt_state = {k[4:]: v for k, v in data.items() if k.startswith("opt/")}
-    if meta.get("optimizer") != trainer.optimizer.name:
-        raise CheckpointError("the stored optimizer does not match the stored config")
+    for k, p in params.items():
+        trainer.params[k][...] = p
     trainer.optimizer.load_state_dict(opt_state)
-    trainer.h = _require(data, "h", (config.batch_size, config.hidden_size), (dtype,)).copy()
-    if not all(np.isfinite(trainer.params[k]).all() for k in PARAM_NAMES):
-        raise CheckpointError("the stored parameters contain NaN or infinity")
-    if not np.isfinite(trainer.h).all() or not all(np.isfinite(v).all() for v in trainer.optimizer.state.values()):
-        raise CheckpointError("the stored hidden state or optimizer state contains NaN or infinity")
-
-    trainer.iteration = int(meta["iteration"])
-    trainer.epoch = int(meta["epoch"])
-    trainer.pointer = int(meta["pointer"])
+    trainer.h = h.copy()
+    for k, v in counters.items():
+        setattr(trainer, k, v)
     if not 0 <= trainer.pointer <= trainer.segment:
         raise CheckpointError("the stored data pointer is outside the corpus")
-    trainer.chars_trained = int(meta["chars_trained"])
-    trainer.seconds = float(meta["seconds"])
+    trainer.seconds, trainer.smooth_loss = seconds, smooth_loss
     trainer.status = str(meta["status"]) if meta["status"] in ("ready", "diverged") else "ready"
     trainer.message = str(meta["message"])
-    trainer.first_loss = None if meta["first_loss"] is None else float(meta["first_loss"])
-    trainer.smooth_loss = float(meta["smooth_loss"])
+    trainer.first_loss = None if first_loss is None else float(first_loss)
     trainer.rng.bit_generator.state = meta["rng"]
     trainer.val_history = [(int(i), float(v)) for i, v in meta["val_history"]]
     trainer.samples = [(int(i), str(s)) for i, s in meta["samples"]]
@@ -193,8 +315,5 @@ def _build_trainer(data) -> Trainer:
     if not isinstance(health, list) or not all(isinstance(d, dict) for d in health):
         raise CheckpointError("the stored training-health history is malformed")
     trainer.health_history = [HealthRecord.from_dict(d) for d in health]
-    hist = {k: _require(data, f"hist/{k}") for k in HISTORY_KEYS}
-    if any(a.ndim != 1 for a in hist.values()) or len({len(a) for a in hist.values()}) != 1:
-        raise CheckpointError("the stored histories have inconsistent lengths")
     trainer.history = as_lists(hist)
     return trainer

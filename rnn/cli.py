@@ -39,12 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import budget
     from .checkpoint import CheckpointError
     from .corpus import CorpusError
 
     try:
         args = build_parser().parse_args(argv)
-        return int(args.run(args) or 0)
+        with budget.profile("cli", getattr(args, "max_model_mb", None)):  # the CLI's limits (rnn/budget.py)
+            return int(args.run(args) or 0)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

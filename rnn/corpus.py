@@ -15,6 +15,7 @@ from functools import cache
 
 import numpy as np
 
+from .budget import BudgetError, check_vocab
 from .vocab import Vocab
 
 DEFAULT_MAX_CHARS = 5_000_000
@@ -216,6 +217,10 @@ def make_corpus(
     """Validate `text` and split it: the last `val_fraction` is validation (as char-rnn does)."""
     validate_text(text, seq_length, max_chars)
     vocab = Vocab.from_text(text)
+    try:
+        check_vocab(vocab.size)  # the vocabulary cap (rnn/budget.py), before anything is encoded
+    except BudgetError as exc:
+        raise CorpusError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
     ids = vocab.encode(text)
     cut, notice = split_point(len(text), seq_length, val_fraction)
     val = ids[cut:] if cut < len(ids) else None

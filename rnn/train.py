@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from . import budget
 from .config import DTYPES, LIVE, SETTINGS, TrainConfig
 from .corpus import Corpus
 from .evaluate import evaluate_loss
@@ -61,6 +62,7 @@ class Trainer:
         self.config = (config or TrainConfig()).validate()
         cfg = self.config
         self.vocab = corpus.vocab
+        budget.check(cfg, self.vocab.size)  # BudgetError before anything is allocated (rnn/budget.py)
         # All parameters live in one flat buffer and self.params holds named views of it (same for the
         # gradients), so clipping and the optimizer update are a few whole-array operations per step.
         init = init_params(self.vocab.size, cfg.hidden_size, seed=cfg.seed, dtype=DTYPES[cfg.dtype])
@@ -149,6 +151,7 @@ class Trainer:
         (ValueError, with the old length kept, if the text is too short for it)."""
         seq_length = int(seq_length)
         self._check("seq_length", seq_length)
+        budget.check(replace(self.config, seq_length=seq_length), self.vocab.size)  # T sizes the BPTT arrays
         old = self.config
         self.config = replace(old, seq_length=seq_length)
         try:
@@ -165,6 +168,7 @@ class Trainer:
         lr = self.optimizer.lr if lr is None else float(lr)
         self._check("learning_rate", lr)
         if name != self.optimizer.name:
+            budget.check(replace(self.config, optimizer=name), self.vocab.size)  # Adam keeps two slots
             self.optimizer = make_optimizer(name, {"all": self.flat_params}, lr)
         self.optimizer.lr = lr
         self.config = replace(self.config, optimizer=name, learning_rate=lr)

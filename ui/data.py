@@ -8,6 +8,7 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
+from rnn import budget
 from rnn.corpus import Corpus, decode_bytes, make_corpus, unusual_characters
 from rnn.train import Trainer
 from rnn.viz.chars import char_labels
@@ -80,8 +81,9 @@ def corpus_warnings(corpus: Corpus) -> list[str]:
         out.append(f"Small corpus ({n:,} characters): the model can memorise it, so watch the validation loss "
                    "(if any) rather than the training loss.")
     if corpus.vocab.size > LARGE_VOCAB:
-        out.append(f"Large vocabulary ({corpus.vocab.size} distinct characters): the output layer grows with "
-                   "it and training is slower. Is this text in one script?")
+        out.append(f"Large vocabulary ({corpus.vocab.size} distinct characters, of at most "
+                   f"{budget.limits().max_vocab:,} on this server): the input and output layers grow with it, so "
+                   "training is slower and fewer hidden units fit the budget. Is this text in one script?")
     odd = unusual_characters(corpus.text)
     if odd:
         shown = ", ".join(f"U+{ord(c):04X}" for c in odd[:10])

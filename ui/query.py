@@ -8,11 +8,17 @@ reopens that very model, and the settings in it only describe it.
 
 The keys and the allowed values come from the settings table (rnn/config.py): a link offers exactly what
 the Train page's widgets offer. Only built-in corpora can be named in a link (pasted or uploaded text is
-not put in a URL); values that are unknown or outside the app's range are ignored, and the page says so,
-so a hand-edited link never breaks the app.
+not put in a URL). A number outside the app's range is clamped to the nearest value the widgets offer (an
+integer setting also rounded), a value that is not a number or not one of the choices is ignored, and the
+page says once what was changed, so a hand-edited link never breaks the app. Settings that are each in range
+may still be over the server's budget together (rnn/budget.py): then the defaults apply, and the notice
+says why and what fits (ui/state.py).
 """
 
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -23,11 +29,38 @@ CORPUS_PARAM = "corpus"
 MODEL_PARAM = "model"
 IN_URL = [s for s in SETTINGS.values() if s.url]
 _IGNORED = "_query_ignored"
+_CLAMPED = "_query_clamped"
+_REFUSED = "_query_refused"
 
 
-def parse(params) -> tuple[str | None, dict, list[str]]:
-    """(built-in corpus name or None, TrainConfig overrides, names of ignored parameters)."""
-    corpus, overrides, ignored = None, {}, []
+class Link(NamedTuple):
+    corpus: str | None  # a built-in corpus name
+    overrides: dict  # TrainConfig field -> value, each within the app's range
+    ignored: list[str]  # URL keys that could not be used at all
+    clamped: dict  # URL key -> (the link's text, the value used instead)
+
+
+def clamp(s, raw: str):
+    """The value of setting `s` the app uses for the link text `raw`: the nearest within the app's range
+    (rounded for an integer setting). ValueError for text that is not a number, NaN, or not a choice."""
+    if s.choices:
+        if raw not in s.choices:
+            raise ValueError(raw)
+        return raw
+    value = float(raw)
+    if math.isnan(value):
+        raise ValueError(raw)
+    value = min(max(value, s.low if s.low is not None else value), s.high if s.high is not None else value)
+    if s.type is int:
+        value = int(round(value))
+    if s.problem(value, app=True):  # e.g. an exclusive bound: the range edge itself is not allowed
+        raise ValueError(raw)
+    return value
+
+
+def parse(params) -> Link:
+    """The corpus and settings of a link, each clamped into what the Train page's widgets offer."""
+    corpus, overrides, ignored, clamped = None, {}, [], {}
     name = params.get(CORPUS_PARAM)
     if name is not None:
         if name in BUILTINS:
@@ -38,11 +71,20 @@ def parse(params) -> tuple[str | None, dict, list[str]]:
         raw = params.get(s.url)
         if raw is None:
             continue
+        text = str(raw).strip()
         try:
-            overrides[s.name] = s.parse(str(raw).strip(), app=True)
+            value = clamp(s, text)
         except ValueError:
             ignored.append(s.url)
-    return corpus, overrides, ignored
+            continue
+        overrides[s.name] = value
+        try:
+            exact = s.parse(text, app=True)
+        except ValueError:
+            exact = None
+        if exact != value:
+            clamped[s.url] = (text[:20], value)
+    return Link(corpus, overrides, ignored, clamped)
 
 
 def encode(config: TrainConfig, corpus_name: str | None) -> dict[str, str]:
@@ -54,28 +96,44 @@ def encode(config: TrainConfig, corpus_name: str | None) -> dict[str, str]:
 
 
 def initial_settings() -> tuple[str | None, dict]:
-    """For a new session: the corpus and overrides named in the URL (empty when there are none). Ignored
-    parameters are kept for ignored_notice()."""
+    """For a new session: the corpus and overrides named in the URL (empty when there are none). What was
+    ignored or clamped is kept for ignored_notice()."""
     try:
-        corpus, overrides, ignored = parse(st.query_params)
+        link = parse(st.query_params)
     except Exception:  # outside a Streamlit run (bare script): no URL
         return None, {}
-    if ignored:
-        st.session_state[_IGNORED] = ignored
-    return corpus, overrides
+    if link.ignored:
+        st.session_state[_IGNORED] = link.ignored
+    if link.clamped:
+        st.session_state[_CLAMPED] = link.clamped
+    return link.corpus, link.overrides
+
+
+def refused_link(reason: str) -> None:
+    """The link's settings, clamped, still did not make a model (over the budget, too many streams for the
+    corpus): the defaults were used; ignored_notice() says why."""
+    st.session_state[_REFUSED] = reason
 
 
 def ignored_notice() -> str | None:
-    """Once per session: which of the link's parameters were ignored, and what they may be."""
-    ignored = st.session_state.pop(_IGNORED, None)
-    if not ignored:
-        return None
+    """Once per session: which of the link's parameters were changed or ignored, and what they may be."""
+    ss = st.session_state
+    ignored, clamped, refused = ss.pop(_IGNORED, None), ss.pop(_CLAMPED, None), ss.pop(_REFUSED, None)
     by_url = {s.url: s for s in IN_URL}
-    allowed = [f"{key}: {by_url[key].allowed(app=True)}" for key in ignored if key in by_url]
-    if CORPUS_PARAM in ignored:
-        allowed.insert(0, f"{CORPUS_PARAM}: one of {', '.join(BUILTINS)}")
-    return (f"This link's {', '.join(ignored)} could not be used (unknown or out of range), so the defaults "
-            f"apply. Allowed: {'; '.join(allowed)}.")
+    parts = []
+    if clamped:
+        changes = [f"{key}={text} to {by_url[key].format(value)}" for key, (text, value) in clamped.items()]
+        parts.append(f"This link's {', '.join(changes)} {'was' if len(changes) == 1 else 'were'} changed to the "
+                     "nearest value the Train page offers.")
+    if ignored:
+        allowed = [f"{key}: {by_url[key].allowed(app=True)}" for key in ignored if key in by_url]
+        if CORPUS_PARAM in ignored:
+            allowed.insert(0, f"{CORPUS_PARAM}: one of {', '.join(BUILTINS)}")
+        parts.append(f"This link's {', '.join(ignored)} could not be used (not a number or not one of the "
+                     f"choices), so the defaults apply. Allowed: {'; '.join(allowed)}.")
+    if refused:
+        parts.append(f"The link's settings could not be used together, so this model has the defaults: {refused}.")
+    return " ".join(parts) or None
 
 
 def settings_link(config: TrainConfig, corpus_name: str | None) -> str:

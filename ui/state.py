@@ -17,7 +17,7 @@ from rnn.checkpoint import CheckpointError
 from rnn.corpus import BUILTINS, DEFAULT_BUILTIN, Corpus, fingerprint, load_builtin, make_corpus
 from rnn.service import Registry, UnknownModel
 from rnn.train import TrainConfig, Trainer
-from ui.query import MODEL_PARAM, initial_settings
+from ui.query import MODEL_PARAM, initial_settings, refused_link
 
 MODEL = "model_id"
 _NOTICE = "_model_notice"
@@ -76,7 +76,9 @@ def _new_model() -> str:
         config = default_config(**overrides)
         corpus = builtin_corpus(name or DEFAULT_BUILTIN, config.seq_length)
         return registry().create(corpus, config, name=_model_name(corpus, config))
-    except ValueError:  # settings that do not fit together (e.g. too many streams): the defaults
+    except ValueError as exc:  # settings that do not fit together (too many streams, over the budget): the defaults
+        if name or overrides:
+            refused_link(str(exc))  # the page says why (ui.query.ignored_notice)
         corpus = builtin_corpus(DEFAULT_BUILTIN, default_config().seq_length)
         return registry().create(corpus, default_config(), name=_model_name(corpus, default_config()))
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from rnn.budget import BudgetError
 from rnn.config import LIVE, MODEL, SETTINGS, Setting
 from rnn.optim import DEFAULT_LR
 from rnn.train import Trainer
@@ -145,6 +146,9 @@ def apply_shape() -> None:
     cfg = replace(old.config, **{name: ss[key] for key, name in SHAPE_KEYS.items()})
     try:
         set_trainer(Trainer(old.corpus, cfg))
+    except BudgetError as exc:
+        flash("error", f"These settings are over this server's budget: {exc}. The current model is unchanged.")
+        return
     except ValueError as exc:
         flash("error", f"These settings do not fit the corpus: {exc}. The current model is unchanged.")
         return

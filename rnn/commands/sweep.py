@@ -11,10 +11,11 @@ import json
 import sys
 from dataclasses import asdict
 
+from .. import budget
 from ..corpus import BUILTINS
 from ..runs.store import RunStore, RunStoreError
 from ..runs.sweep import RunResult, SweepSpec, default_workers, expand, run_sweep
-from .setting_flags import FLAGGED, add_setting_flags, given_settings
+from .setting_flags import FLAGGED, add_budget_flag, add_setting_flags, given_settings
 
 
 def add_parser(sub):
@@ -33,6 +34,7 @@ def add_parser(sub):
                         "between its smallest and largest value)")
     # the settings every run shares (the random search is seeded by --seed too)
     add_setting_flags(p, [s for s in FLAGGED if not s.sweep])
+    add_budget_flag(p)
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--workers", type=int, help=f"parallel runs (default: the cores, here {default_workers()})")
     p.add_argument("--backend", choices=["process", "ray"], default="process",
@@ -71,6 +73,13 @@ def stored_spec(args, store: RunStore) -> SweepSpec:
 
 
 def run(args) -> int:
+    if args.sweep_id is not None:  # a sweep the dashboard stored: its runs get the app's budget, not the CLI's
+        with budget.profile("app"):
+            return _run(args)
+    return _run(args)
+
+
+def _run(args) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError("--workers must be at least 1")
     store = None

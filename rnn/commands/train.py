@@ -10,7 +10,7 @@ from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import LIVE, SETTINGS
 from ..corpus import BUILTINS, DEFAULT_BUILTIN, DEFAULT_VAL_FRACTION, decode_bytes, load_builtin, make_corpus
 from ..train import TrainConfig, Trainer
-from .setting_flags import FLAGGED, add_setting_flags, given_settings
+from .setting_flags import FLAGGED, add_budget_flag, add_setting_flags, given_settings
 
 
 def add_parser(sub):
@@ -24,6 +24,7 @@ def add_parser(sub):
     src.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (exact resume)")
     # Absent setting flags are None, so that with --resume we can tell which flags were given.
     add_setting_flags(p)
+    add_budget_flag(p)
     p.add_argument("--val-fraction", type=float, help=f"last fraction held out (default {DEFAULT_VAL_FRACTION})")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="number of training steps")

@@ -217,23 +217,26 @@ def test_bad_link_values_are_ignored(home):
     at.run()
     assert not at.exception, at.exception
     c = model(at).config
-    assert c.hidden_size == 100 and c.optimizer == "adagrad" and c.learning_rate == 0.1
+    # hidden -3 is a number: clamped to the nearest the widgets offer (issue 10); the rest is not usable
+    assert c.hidden_size == 1 and c.optimizer == "adagrad" and c.learning_rate == 0.1
     assert model(at).corpus.name == "python-docs"
     (notice,) = [w.value for w in at.warning if "could not be used" in w.value]  # the page says which, once
-    assert all(k in notice for k in ("corpus", "hidden", "lr", "opt", "seq")) and "between 1 and 512" in notice
+    assert all(k in notice for k in ("corpus", "lr", "opt", "seq")) and "between 0.0001 and 1" in notice
+    assert "hidden=-3 to 1" in notice
     at.run()
     assert not [w for w in at.warning if "could not be used" in w.value]
 
 
-def test_link_values_beyond_the_widgets_are_ignored_like_the_widgets_would(home):
+def test_link_values_beyond_the_widgets_are_clamped_to_what_the_widgets_offer(home):
     # The engine trains hidden 1024 (the CLI allows up to 4096), but the page's widgets offer up to 512.
     at = AppTest.from_file(TRAIN, default_timeout=120)
     at.query_params.update({"corpus": "zen", "hidden": "1024", "batch": "4"})
     at.run()
     assert not at.exception, at.exception
     c = model(at).config
-    assert c.hidden_size == 100 and c.batch_size == 4
-    assert any("hidden" in w.value and "could not be used" in w.value for w in at.warning)
+    assert c.hidden_size == 512 and c.batch_size == 4
+    assert at.select_slider(key="tr_hidden").value == 512
+    assert any("hidden=1024 to 512" in w.value and "changed to the nearest value" in w.value for w in at.warning)
 
 
 def test_widgets_offer_the_settings_table_ranges(home):
@@ -252,14 +255,21 @@ def test_url_round_trip_and_app_range():
 
     cfg = TrainConfig(hidden_size=16, seq_length=20, learning_rate=0.05, optimizer="adam", clip=1.0, batch_size=2,
                       seed=3, dtype="float32")
-    corpus, overrides, ignored = parse(encode(cfg, "zen"))
-    assert corpus == "zen" and not ignored
+    corpus, overrides, ignored, clamped = parse(encode(cfg, "zen"))
+    assert corpus == "zen" and not ignored and not clamped
     assert dataclasses.replace(TrainConfig(), **overrides) == cfg
-    # Beyond what the widgets offer (hidden 1024, seq 500, lr 5, clip 50, batch 256): ignored, as the app
-    # cannot show them; at the edges: kept.
-    _, overrides, ignored = parse({"hidden": "1024", "seq": "500", "lr": "5", "clip": "50", "batch": "256",
-                                   "seed": "7"})
-    assert overrides == {"seed": 7} and set(ignored) == {"hidden", "seq", "lr", "clip", "batch"}
-    _, overrides, ignored = parse({"hidden": "512", "seq": "200", "lr": "1", "clip": "20", "batch": "128"})
-    assert not ignored and overrides == {"hidden_size": 512, "seq_length": 200, "learning_rate": 1.0,
-                                         "clip": 20.0, "batch_size": 128}
+    # Beyond what the widgets offer (hidden 1024, seq 500, lr 5, clip 50, batch 256): clamped to the nearest
+    # value they offer (issue 10; it used to be ignored), and reported; at the edges: kept.
+    _, overrides, ignored, clamped = parse({"hidden": "1024", "seq": "500", "lr": "5", "clip": "50",
+                                            "batch": "256", "seed": "7"})
+    assert overrides == {"hidden_size": 512, "seq_length": 200, "learning_rate": 1.0, "clip": 20.0,
+                         "batch_size": 128, "seed": 7} and not ignored
+    assert clamped == {"hidden": ("1024", 512), "seq": ("500", 200), "lr": ("5", 1.0), "clip": ("50", 20.0),
+                       "batch": ("256", 128)}
+    _, overrides, ignored, clamped = parse({"hidden": "0", "seq": "-5", "lr": "0", "batch": "2.6", "seed": "x",
+                                            "opt": "fast"})
+    assert overrides == {"hidden_size": 1, "seq_length": 2, "learning_rate": 1e-4, "batch_size": 3}
+    assert set(ignored) == {"seed", "opt"} and set(clamped) == {"hidden", "seq", "lr", "batch"}
+    _, overrides, ignored, clamped = parse({"hidden": "512", "seq": "200", "lr": "1", "clip": "20", "batch": "128"})
+    assert not ignored and not clamped and overrides == {"hidden_size": 512, "seq_length": 200,
+                                                          "learning_rate": 1.0, "clip": 20.0, "batch_size": 128}

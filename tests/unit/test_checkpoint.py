@@ -161,7 +161,9 @@ def test_corrupted_member(blob):
 
 
 def test_foreign_npz():
-    check_refused(pack({"weights": np.arange(10.0)}), "no 'meta' entry")
+    # an entry a checkpoint never has is refused by name, from the zip directory (issue 10)
+    check_refused(pack({"weights": np.arange(10.0)}), "entry 'weights.npy' that is not part of an RNN Lab")
+    check_refused(pack({"h": np.arange(10.0)}), "no 'meta' entry")
     check_refused(pack({"meta": np.frombuffer(b'{"format": "something-else"}', np.uint8)}),
                   "not an RNN Lab checkpoint")
     check_refused(pack({"meta": np.arange(4.0)}), "text field")
