@@ -50,6 +50,14 @@ if live().note.startswith("warning"):
     st.warning(f"This session's training is not being recorded: {live().note.removeprefix('warning: ')}")
 
 # ------------------------------------------------------------------ table
+def _label(run_id, status: bool = False) -> str:
+    """A run's label in the pickers; an id that is not listed here (deleted, or crafted) shows nothing of it."""
+    r = by_id.get(run_id)
+    if r is None:
+        return f"#{run_id} (not available)"
+    return f"#{r.id} {r.name} ({r.status})" if status else f"#{r.id} {r.name}"
+
+
 def _fmt_ts(ts):
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
 
@@ -116,7 +124,7 @@ else:
             st.session_state[SELECTED] = [r.id for r in runs]
     with c1:
         chosen = st.multiselect("Runs to compare", options=[r.id for r in runs], key=SELECTED,
-                                format_func=lambda i: f"#{i} {by_id[i].name} ({by_id[i].status})")
+                                format_func=lambda i: _label(i, status=True))
 
     c1, c2, c3 = st.columns([2, 3, 1])
     x_axis = c1.radio("X axis", list(X_AXES), horizontal=True, format_func=str.capitalize)
@@ -143,7 +151,7 @@ else:
 
     # ------------------------------------------------------------------ manage
     st.subheader("Manage a run")
-    target = st.selectbox("Run", options=[r.id for r in runs], format_func=lambda i: f"#{i} {by_id[i].name}",
+    target = st.selectbox("Run", options=[r.id for r in runs], format_func=_label,
                           index=0)
     rec = by_id[target]
     mine = visitor.owns(rec)

@@ -46,12 +46,13 @@ def release(sweep_id: int) -> None:
         proc.stdin.close()
 
 
-def cancel_when_stdin_closes(home: str, sweep_id: int, stream=None) -> threading.Thread:
-    """Watch `stream` (stdin) in a daemon thread; at end-of-file (our parent is gone) cancel the sweep."""
-    stream = stream if stream is not None else sys.stdin.buffer
+def cancel_when_stdin_closes(home: str, sweep_id: int, fd: int | None = None) -> threading.Thread:
+    """Watch file descriptor `fd` (stdin) in a daemon thread; at end-of-file (our parent is gone) cancel the
+    sweep. A raw read: a daemon thread blocked in sys.stdin's buffered read would hold its lock at exit."""
+    fd = sys.stdin.fileno() if fd is None else fd
 
     def watch():
-        while stream.read(4096):  # the parent never writes; anything it did is ignored
+        while os.read(fd, 4096):  # the parent never writes; anything it did is ignored
             pass
         print(f"sweep #{sweep_id}: the process that started it has ended; cancelling", file=sys.stderr, flush=True)
         RunStore(home).cancel_sweep(sweep_id)
