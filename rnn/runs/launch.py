@@ -26,6 +26,8 @@ _HELD: dict[int, subprocess.Popen] = {}  # sweep id -> its process, whose stdin 
 
 def launch(store: RunStore, sweep_id: int, workers: int, log_path: Path) -> subprocess.Popen:
     """Run sweep `sweep_id` (already in `store`) with `workers` workers, output to `log_path`."""
+    for ended in [i for i, p in _HELD.items() if p.poll() is not None]:  # sweeps whose launcher tab has gone
+        release(ended)
     cmd = [sys.executable, "-m", "rnn.runs.launch", "--home", str(store.home.resolve()), "--sweep-id",
            str(sweep_id), "--workers", str(workers)]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
