@@ -1,4 +1,7 @@
-"""Runs: compare recorded runs, manage them, open one in the dashboard, and launch sweeps."""
+"""Runs: compare recorded runs, manage them, open one in the dashboard, and launch sweeps.
+
+Everything here goes through VisitorRuns (rnn/runs/access.py): this session sees the server's runs and its
+own models' runs, and changes only its own."""
 
 from __future__ import annotations
 
@@ -11,25 +14,27 @@ import streamlit as st
 from rnn.checkpoint import CheckpointError, load_checkpoint
 from rnn.config import SETTINGS
 from rnn.corpus import BUILTINS
+from rnn.runs.access import VisitorRuns
 from rnn.runs.store import RunStore, RunStoreError
-from rnn.runs.sweep import default_workers
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from ui import sweeps
-from ui.state import attach_to, command, get_corpus, live, set_trainer
+from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
 
 page_setup("Runs", "📊")
 
 st.title("📊 Runs")
-st.caption("Every training run — from the Train page, the command line or a sweep — is kept here. "
-           "Select runs to overlay their loss curves and compare their hyperparameters.")
+st.caption("Your runs (this model's, from the Train page and your sweeps) and the runs made on the server "
+           "(command line, its sweeps) are kept here. Select runs to overlay their loss curves and compare their "
+           "hyperparameters. Other visitors' runs are private: the link of a model (the address bar) shares it "
+           "and its runs.")
 
 SELECTED = "runs_selected"
 
 try:
     command("flush")  # this session's live run, up to date in the table
-    store = RunStore()
-    runs = store.list_runs()
+    visitor = VisitorRuns(RunStore(), visible_models())
+    runs = visitor.runs()
 except RunStoreError as exc:
     st.error(str(exc))
     if st.button("Move the damaged database aside and start a new one"):
@@ -45,6 +50,14 @@ if live().note.startswith("warning"):
     st.warning(f"This session's training is not being recorded: {live().note.removeprefix('warning: ')}")
 
 # ------------------------------------------------------------------ table
+def _label(run_id, status: bool = False) -> str:
+    """A run's label in the pickers; an id that is not listed here (deleted, or crafted) shows nothing of it."""
+    r = by_id.get(run_id)
+    if r is None:
+        return f"#{run_id} (not available)"
+    return f"#{r.id} {r.name} ({r.status})" if status else f"#{r.id} {r.name}"
+
+
 def _fmt_ts(ts):
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
 
@@ -70,6 +83,7 @@ else:
         "name": r.name,
         "status": r.status,
         "source": r.source,
+        "yours": "yes" if visitor.owns(r) else "",
         "corpus": r.corpus_name or "",
         "hidden": r.config.get("hidden_size"),
         "seq len": r.config.get("seq_length"),
@@ -92,7 +106,7 @@ else:
         {"lr": "{:.4g}", "train loss": "{:.4f}", "val loss": "{:.4f}", "chars/s": "{:,.0f}", "seconds": "{:.1f}"},
         na_rep="–",
     )
-    st.subheader("All runs")
+    st.subheader("Runs")
     st.caption("Click a column header to sort. ★ marks the best run (lowest validation loss, else training loss).")
     st.dataframe(styled, hide_index=True, key="runs_table")
 
@@ -110,7 +124,7 @@ else:
             st.session_state[SELECTED] = [r.id for r in runs]
     with c1:
         chosen = st.multiselect("Runs to compare", options=[r.id for r in runs], key=SELECTED,
-                                format_func=lambda i: f"#{i} {by_id[i].name} ({by_id[i].status})")
+                                format_func=lambda i: _label(i, status=True))
 
     c1, c2, c3 = st.columns([2, 3, 1])
     x_axis = c1.radio("X axis", list(X_AXES), horizontal=True, format_func=str.capitalize)
@@ -122,8 +136,8 @@ else:
         curves = []
         for i in chosen:
             r = by_id[i]
-            curves.append({"label": f"#{r.id} {r.name}", "metrics": store.metrics(r.id),
-                           "val": store.val_metrics(r.id)})
+            curves.append({"label": f"#{r.id} {r.name}", "metrics": visitor.metrics(r.id),
+                           "val": visitor.val_metrics(r.id)})
         st.plotly_chart(loss_curves(curves, x=x_axis, smoothing=smoothing, log_y=log_y), key="runs_loss_chart")
         if any(c["val"] for c in curves):
             st.plotly_chart(val_curves(curves, x=x_axis), key="runs_val_chart")
@@ -137,42 +151,47 @@ else:
 
     # ------------------------------------------------------------------ manage
     st.subheader("Manage a run")
-    target = st.selectbox("Run", options=[r.id for r in runs], format_func=lambda i: f"#{i} {by_id[i].name}",
+    target = st.selectbox("Run", options=[r.id for r in runs], format_func=_label,
                           index=0)
     rec = by_id[target]
+    mine = visitor.owns(rec)
+    if not mine:
+        st.caption(f"Run #{rec.id} was made on the server (command line or a server sweep): read-only here. "
+                   "Rename or delete it with `python -m rnn runs`.")
     with st.form("manage_run"):
-        new_name = st.text_input("Name", value=rec.name, max_chars=200)
-        new_tags = st.text_input("Tags (comma-separated)", value=", ".join(rec.tags))
-        if st.form_submit_button("Save name and tags"):
+        new_name = st.text_input("Name", value=rec.name, max_chars=200, disabled=not mine)
+        new_tags = st.text_input("Tags (comma-separated)", value=", ".join(rec.tags), disabled=not mine)
+        if st.form_submit_button("Save name and tags", disabled=not mine):
             try:
-                store.rename(rec.id, new_name)
-                store.set_tags(rec.id, new_tags)
+                visitor.rename(rec.id, new_name)
+                visitor.set_tags(rec.id, new_tags)
                 st.rerun()
             except (ValueError, RunStoreError) as exc:
                 st.error(str(exc))
     c1, c2, c3 = st.columns(3)
-    if rec.model_key and rec.id == getattr(store.latest_run_of_model(rec.model_key), "id", None):
+    live_model = visitor.continuable(rec)
+    if live_model:
         if c1.button("Continue this model", help="Attach this session to the live model this run belongs to "
                      "(as its link does): it reopens from its last checkpoint if it is not training now."):
             try:
-                attach_to(rec.model_key)
+                attach_to(live_model)
                 st.switch_page("pages/2_Train.py")
             except LookupError:
                 st.error(f"Run #{rec.id}'s model has no checkpoint to reopen from.")
     elif c1.button("Open in dashboard", disabled=not rec.checkpoint,
                    help="Load this run's final checkpoint as the session's model, to continue training or sample."):
         try:
-            set_trainer(load_checkpoint(rec.checkpoint))
+            set_trainer(load_checkpoint(visitor.get(rec.id).checkpoint))  # asked again: only a run we may see
             st.success(f"Loaded run #{rec.id} ({rec.name}) at iteration {rec.iterations}. "
                        "Open the Train or Sample page to continue.")
         except (CheckpointError, OSError) as exc:
             st.error(f"Could not open the checkpoint of run #{rec.id}: {exc}")
     if not rec.checkpoint:
         c1.caption("No checkpoint stored for this run (it is still running, or was killed).")
-    confirm = c3.checkbox("Yes, delete it", key=f"confirm_delete_{rec.id}")
-    if c2.button("Delete run", disabled=not confirm, type="secondary"):
+    confirm = c3.checkbox("Yes, delete it", key=f"confirm_delete_{rec.id}", disabled=not mine)
+    if c2.button("Delete run", disabled=not (confirm and mine), type="secondary"):
         try:
-            store.delete(rec.id)
+            visitor.delete(rec.id)
             st.rerun()
         except RunStoreError as exc:
             st.error(str(exc))
@@ -180,9 +199,11 @@ else:
 # ------------------------------------------------------------------ sweeps
 st.subheader("Sweep")
 st.caption("Train one run per combination of the values below (or N random draws), in parallel on this "
-           "machine's cores. Runs appear in the table as they finish.")
+           "machine's cores. Runs appear in the table as they finish; they are yours, like this model's runs. "
+           f"A dashboard sweep has up to {sweeps.MAX_RUNS} runs of up to {sweeps.MAX_STEPS:,} steps or "
+           f"{sweeps.MAX_SECONDS:g} s each, one at a time per model; it stops if the server stops.")
 
-active = sweeps.active_sweep(store)
+active = sweeps.active_sweep(visitor)
 if active is None:
     with st.form("sweep_form"):
         corpus_opts = ["Current dashboard corpus", *BUILTINS]
@@ -194,13 +215,16 @@ if active is None:
         opts = cells[5].multiselect("Optimizers", list(SETTINGS["optimizer"].choices), default=["adagrad"])
         c1, c2, c3, c4 = st.columns(4)
         budget_kind = c1.radio("Budget per run", ["Steps", "Seconds"], horizontal=True)
-        budget = c2.number_input("Budget", min_value=1.0, max_value=1_000_000.0, value=300.0, step=50.0)
-        random_n = c3.number_input("Random draws (0 = full grid)", min_value=0, max_value=500, value=0)
-        workers = c4.number_input("Workers", min_value=1, max_value=64, value=default_workers())
+        budget = c2.number_input("Budget", min_value=1.0, max_value=float(sweeps.MAX_STEPS), value=300.0, step=50.0,
+                                 help=f"Up to {sweeps.MAX_STEPS:,} steps or {sweeps.MAX_SECONDS:g} seconds per run "
+                                 f"(a run also stops at {sweeps.MAX_SECONDS:g} s).")
+        random_n = c3.number_input("Random draws (0 = full grid)", min_value=0, max_value=sweeps.MAX_RUNS, value=0)
+        workers = c4.number_input("Workers", min_value=1, max_value=sweeps.max_workers(),
+                                  value=sweeps.max_workers())
         if st.form_submit_button("Start sweep"):
             try:
                 corpus = get_corpus() if corpus_choice == "Current dashboard corpus" else None
-                sweeps.start(store, corpus=corpus, builtin=None if corpus else corpus_choice, lists=lists,
+                sweeps.start(visitor, model_id(), corpus=corpus, builtin=None if corpus else corpus_choice, lists=lists,
                              optimizers=opts, budget_kind=budget_kind.lower(), budget=budget,
                              random_n=int(random_n), workers=int(workers))
                 st.rerun()
@@ -210,7 +234,7 @@ else:
     @st.fragment(run_every=1.0)
     def sweep_progress():
         try:
-            p = store.sweep_progress(active)
+            p = visitor.sweep_progress(active)
         except RunStoreError as exc:
             st.error(str(exc))
             return
@@ -220,10 +244,10 @@ else:
             label += " (cancelling…)"
         st.progress(min(1.0, p["done"] / total), text=label)
         if st.button("Cancel sweep", disabled=p["cancelled"]):
-            store.cancel_sweep(active)
+            visitor.cancel_sweep(active)
             st.rerun(scope="fragment")
         if p["finished"]:
-            sweeps.forget(store, active)
+            sweeps.forget(visitor, active)
             st.rerun(scope="app")
 
     sweep_progress()

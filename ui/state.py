@@ -20,6 +20,8 @@ from rnn.train import TrainConfig, Trainer
 from ui.query import MODEL_PARAM, initial_settings, refused_link
 
 MODEL = "model_id"
+SEEN = "_models_seen"  # every model id this session has shown: whose runs it may see (rnn/runs/access.py)
+MAX_SEEN = 100
 _NOTICE = "_model_notice"
 
 # Validation and stored samples are what cost time besides training, so the app spaces them out.
@@ -97,6 +99,7 @@ def init_state() -> None:
                                "deleted). This is a new model.")
         if MODEL not in ss:
             ss[MODEL] = _new_model()
+        _remember(ss[MODEL])
     if st.query_params.get(MODEL_PARAM) != ss[MODEL]:
         st.query_params[MODEL_PARAM] = ss[MODEL]
 
@@ -105,12 +108,27 @@ def attach_to(other: str) -> None:
     """Make this session show another live model (UnknownModel if it cannot be found or reopened)."""
     registry().attach(other)
     st.session_state[MODEL] = other
+    _remember(other)
     st.query_params[MODEL_PARAM] = other
 
 
 def model_id() -> str:
     init_state()
     return st.session_state[MODEL]
+
+
+def visible_models() -> frozenset[str]:
+    """The models this session has shown in its life (its link's, and any it was attached to since): holding
+    their ids, it may see and change their runs. Only this session's state keeps them, never the URL."""
+    _remember(model_id())  # also a model set by hand (tests do)
+    return frozenset(st.session_state[SEEN])
+
+
+def _remember(model: str) -> None:
+    seen = st.session_state.setdefault(SEEN, [])
+    if model not in seen:
+        seen.append(model)
+        del seen[:-MAX_SEEN]
 
 
 def model_notice() -> str | None:

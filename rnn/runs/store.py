@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "runs.sqlite"
 # "paused": a live dashboard model that stopped training and saved a checkpoint it can reopen from.
 STATUSES = ("running", "paused", "finished", "diverged", "killed", "failed")
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS sweeps (
     cancelled INTEGER NOT NULL DEFAULT 0,
     finished_at REAL,
     pid INTEGER,
-    host TEXT
+    host TEXT,
+    owner TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,7 +73,8 @@ CREATE TABLE IF NOT EXISTS runs (
     tags TEXT NOT NULL DEFAULT '[]',
     message TEXT NOT NULL DEFAULT '',
     sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
-    model_key TEXT
+    model_key TEXT,
+    owner TEXT
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -91,10 +93,24 @@ CREATE TABLE IF NOT EXISTS val_metrics (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
 CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key);
+CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner);
 """
-# Upgrades from older schema versions, applied in order (version 2: live models find their runs by key).
+# Who may see and change a run (the rule; RunStore's queries apply it, rnn/runs/access.py binds it to a visitor):
+# - owner NULL: made on the server (command line, a sweep started there): visible to all, changed only there.
+# - owner = a live model's id (its capability, ?model=<id>): the runs of that model and the sweeps launched
+#   from it; visible and changeable only with that id, which its link carries (sharing the link shares them).
+# UNCLAIMED owns dashboard runs older than owners: no link reaches them; the CLI still lists them.
+UNCLAIMED = "unclaimed"
+
+# Upgrades from older schema versions, applied in order (version 2: live models find their runs by key;
+# version 3: runs and sweeps have an owner, the rule above).
 _MIGRATIONS = {
     1: "ALTER TABLE runs ADD COLUMN model_key TEXT; CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key)",
+    2: "ALTER TABLE runs ADD COLUMN owner TEXT; ALTER TABLE sweeps ADD COLUMN owner TEXT; "
+       "UPDATE runs SET owner = model_key WHERE model_key IS NOT NULL; "
+       # A dashboard run from before model keys may hold pasted text and has no link: nobody's in the app.
+       f"UPDATE runs SET owner = '{UNCLAIMED}' WHERE owner IS NULL AND source = 'dashboard'; "
+       "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner)",
 }
 
 # Columns a caller may set with update_run / finish_run.
@@ -156,6 +172,7 @@ class RunRecord:
     message: str = ""
     sweep_id: int | None = None
     model_key: str | None = None  # the live model (capability id) this run belongs to, if any
+    owner: str | None = None  # who may see and change it in the app (see UNCLAIMED); None: made on the server
     stored_status: str = ""
 
     def to_dict(self) -> dict:
@@ -268,17 +285,23 @@ class RunStore:
     def create_run(self, *, config: dict, name: str | None = None, source: str = "cli",
                    corpus_name: str | None = None, corpus_fingerprint: str | None = None,
                    vocab_size: int | None = None, tags=(), sweep_id: int | None = None,
-                   pid: int | None = None, host: str | None = None, model_key: str | None = None) -> int:
+                   pid: int | None = None, host: str | None = None, model_key: str | None = None,
+                   owner: str | None = None) -> int:
+        """A new run. Its owner is the given one, else its live model's, else its sweep's (None: the server's)."""
         now = time.time()
 
         def insert(conn):
+            who = owner if owner is not None else model_key
+            if who is None and sweep_id is not None:  # a sweep's run is the sweep launcher's
+                row = conn.execute("SELECT owner FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+                who = row[0] if row else None
             cur = conn.execute(
                 "INSERT INTO runs (name, status, source, config, corpus_name, corpus_fingerprint, vocab_size,"
-                " created_at, heartbeat, pid, host, tags, sweep_id, model_key)"
-                " VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, heartbeat, pid, host, tags, sweep_id, model_key, owner)"
+                " VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ("", source, json.dumps(config, sort_keys=True), corpus_name, corpus_fingerprint, vocab_size, now,
                  now, os.getpid() if pid is None else pid, socket.gethostname() if host is None else host,
-                 json.dumps(_clean_tags(tags)), sweep_id, model_key),
+                 json.dumps(_clean_tags(tags)), sweep_id, model_key, who),
             )
             run_id = cur.lastrowid
             conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name or f"run-{run_id}", run_id))
@@ -319,24 +342,35 @@ class RunStore:
     def finish_run(self, run_id: int, status: str = "finished", **fields) -> None:
         self.update_run(run_id, status=status, finished_at=time.time(), **fields)
 
-    def rename(self, run_id: int, name: str) -> None:
+    # `owned_by` (a set of owner ids; None: no check, the command line's view) limits a change to those owners'
+    # runs: another's run reads as missing if it is hidden from them, as read-only if it is the server's.
+    def rename(self, run_id: int, name: str, owned_by=None) -> None:
         name = name.strip()
         if not name:
             raise ValueError("a run name cannot be empty")
-        self._set(run_id, "name", name[:200])
+        self._set(run_id, "name", name[:200], owned_by)
 
-    def set_tags(self, run_id: int, tags) -> None:
-        self._set(run_id, "tags", json.dumps(_clean_tags(tags)))
+    def set_tags(self, run_id: int, tags, owned_by=None) -> None:
+        self._set(run_id, "tags", json.dumps(_clean_tags(tags)), owned_by)
 
-    def _set(self, run_id, column, value):
+    def _check_owner(self, run_id: int, owned_by) -> RunRecord:
+        rec = self.get(run_id, visible_to=owned_by)
+        if owned_by is not None and rec.owner not in set(owned_by):
+            raise RunStoreError(f"Run #{run_id} was made on the server (command line or a server sweep): it is "
+                                "read-only here; rename or delete it with `python -m rnn runs`.")
+        return rec
+
+    def _set(self, run_id, column, value, owned_by=None):
+        self._check_owner(run_id, owned_by)
+
         def write(conn):
             return conn.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run_id)).rowcount
 
         if not self._write(write):
             raise RunStoreError(f"There is no run #{run_id}.")
 
-    def delete(self, run_id: int) -> None:
-        rec = self.get(run_id)
+    def delete(self, run_id: int, owned_by=None) -> None:
+        rec = self._check_owner(run_id, owned_by)
         self._write(lambda conn: conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)))
         if rec.checkpoint:
             path = Path(rec.checkpoint)
@@ -368,13 +402,16 @@ class RunStore:
         d.update(status=status, stored_status=stored, config=config, tags=tags)
         return RunRecord(**d)
 
-    def list_runs(self, sweep_id: int | None = None) -> list[RunRecord]:
-        """All runs, newest first."""
+    def list_runs(self, sweep_id: int | None = None, visible_to=None) -> list[RunRecord]:
+        """All runs, newest first (a sweep's: in its order). `visible_to` (a set of owner ids; None: every run,
+        the command line's view) keeps the server's runs and those owners' runs."""
+        where, args = _visible(visible_to)
         with self._connect() as conn:
             if sweep_id is None:
-                rows = conn.execute("SELECT * FROM runs ORDER BY id DESC").fetchall()
+                rows = conn.execute(f"SELECT * FROM runs WHERE {where} ORDER BY id DESC", args).fetchall()
             else:
-                rows = conn.execute("SELECT * FROM runs WHERE sweep_id = ? ORDER BY id", (sweep_id,)).fetchall()
+                rows = conn.execute(f"SELECT * FROM runs WHERE sweep_id = ? AND {where} ORDER BY id",
+                                    (sweep_id, *args)).fetchall()
         now, host = time.time(), socket.gethostname()
         return [self._record(r, now, host) for r in rows]
 
@@ -385,9 +422,11 @@ class RunStore:
                                (model_key,)).fetchone()
         return None if row is None else self._record(row, time.time(), socket.gethostname())
 
-    def get(self, run_id: int) -> RunRecord:
+    def get(self, run_id: int, visible_to=None) -> RunRecord:
+        """One run; a run hidden from `visible_to` (see list_runs) reads as missing, so an id tells nothing."""
+        where, args = _visible(visible_to)
         with self._connect() as conn:
-            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = conn.execute(f"SELECT * FROM runs WHERE id = ? AND {where}", (run_id, *args)).fetchone()
         if row is None:
             raise RunStoreError(f"There is no run #{run_id}. `python -m rnn runs list` shows the stored runs.")
         return self._record(row, time.time(), socket.gethostname())
@@ -427,11 +466,13 @@ class RunStore:
         return n
 
     # ------------------------------------------------------------------ sweeps
-    def create_sweep(self, name: str, spec: dict, total: int) -> int:
+    def create_sweep(self, name: str, spec: dict, total: int, owner: str | None = None) -> int:
+        """A sweep row; `owner` (a live model's id: the dashboard visitor who launched it) owns its runs."""
         def insert(conn):
             return conn.execute(
-                "INSERT INTO sweeps (name, spec, total, created_at, pid, host) VALUES (?, ?, ?, ?, ?, ?)",
-                (name, json.dumps(spec, sort_keys=True), int(total), time.time(), os.getpid(), socket.gethostname()),
+                "INSERT INTO sweeps (name, spec, total, created_at, pid, host, owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, json.dumps(spec, sort_keys=True), int(total), time.time(), os.getpid(), socket.gethostname(),
+                 owner),
             ).lastrowid
 
         return self._write(insert)
@@ -462,6 +503,14 @@ class RunStore:
         self._write(lambda conn: conn.execute("UPDATE sweeps SET finished_at = ? WHERE id = ?",
                                               (time.time(), sweep_id)))
 
+    def active_sweeps(self) -> list[dict]:
+        """Sweeps still at work: not finished, and their process alive (when it is on this host)."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT id, owner, pid, host, cancelled FROM sweeps WHERE finished_at IS NULL"
+                                " ORDER BY id").fetchall()
+        host = socket.gethostname()
+        return [dict(r) for r in rows if r["host"] != host or (r["pid"] and _pid_alive(r["pid"]))]
+
     def sweep_progress(self, sweep_id: int) -> dict:
         """total, done (runs no longer running), running, cancelled, finished (the sweep process has ended)."""
         sweep = self.get_sweep(sweep_id)
@@ -472,6 +521,16 @@ class RunStore:
             finished = True  # the sweep process died without saying so
         return {"total": sweep["total"], "done": done, "running": len(runs) - done, "cancelled": sweep["cancelled"],
                 "finished": finished, "runs": runs}
+
+
+def _visible(keys) -> tuple[str, tuple]:
+    """The SQL condition (and its arguments) of the rule above: the server's runs, and runs owned by `keys`."""
+    if keys is None:
+        return "1", ()
+    keys = tuple(sorted({str(k) for k in keys}))
+    if not keys:
+        return "owner IS NULL", ()
+    return f"(owner IS NULL OR owner IN ({', '.join('?' * len(keys))}))", keys
 
 
 def _run_script(conn, script: str) -> None:

@@ -32,7 +32,8 @@ class SweepSpec:
     """What to sweep. `grid` maps TrainConfig fields (AXES) to lists of values; `random` > 0 draws that many
     configs (log-scale settings such as the learning rate log-uniformly between the smallest and largest
     given value, the rest uniformly from the given choices) instead of the full grid. Budget: `steps` or
-    `seconds` per run. This is what the run store keeps for a sweep, and what its process runs."""
+    `seconds` per run, or both (a run stops at whichever comes first). This is what the run store keeps for a
+    sweep, and what its process runs."""
 
     grid: dict = field(default_factory=dict)
     builtin: str | None = None
@@ -62,8 +63,8 @@ class SweepSpec:
             problems = [p for v in values if (p := SETTINGS[k].problem(v))]
             if problems:
                 raise ValueError(problems[0])
-        if (self.steps is None) == (self.seconds is None):
-            raise ValueError("give a budget per run: steps or seconds (one of them)")
+        if self.steps is None and self.seconds is None:  # both: whichever comes first (the dashboard's cap)
+            raise ValueError("give a budget per run: steps or seconds")
         if self.steps is not None and self.steps < 1:
             raise ValueError("steps per run must be at least 1")
         if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):

@@ -20,10 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "10_Runs.py")
 
 
-def seed_run(home, lr: float, steps: int = 40, name: str | None = None) -> int:
+def seed_run(home, lr: float, steps: int = 40, name: str | None = None, model_key: str | None = None) -> int:
+    """A recorded run: the server's (as the CLI records it), or a dashboard model's with `model_key`."""
     corpus = make_corpus(load_builtin("zen"), "zen", seq_length=16)
     trainer = Trainer(corpus, TrainConfig(hidden_size=12, seq_length=16, learning_rate=lr, eval_every=20))
-    with RunRecorder(trainer, RunStore(home), name=name) as rec:
+    source = "cli" if model_key is None else "dashboard"
+    with RunRecorder(trainer, RunStore(home), name=name, source=source, model_key=model_key) as rec:
         trainer.step(steps)
         trainer.evaluate()
     return rec.run_id
@@ -88,9 +90,11 @@ def test_x_axis_and_smoothing_change_the_curves(home):
 
 
 def test_rename_tag_and_delete(home):
-    a = seed_run(home, 0.1)
-    seed_run(home, 0.05)
+    # The session's own runs (its model's): the server's runs are read-only here (tests/app/test_app_privacy.py).
     at = open_page()
+    a = seed_run(home, 0.1, model_key=at.session_state["model_id"])
+    seed_run(home, 0.05, model_key=at.session_state["model_id"])
+    at.run()
     run_box = [s for s in at.selectbox if s.label == "Run"][0]
     run_box.set_value(a).run()
     [t for t in at.text_input if t.label == "Name"][0].set_value("baseline")

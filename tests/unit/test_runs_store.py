@@ -278,11 +278,19 @@ def test_long_runs_store_windows_not_every_step():
     assert part1 + part2 == rows
 
 
+def _schema_2() -> str:
+    """The schema before owners (version 2): no owner column in runs or sweeps."""
+    old = store_mod._SCHEMA.replace(",\n    owner TEXT", "").replace(
+        "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner);", "")
+    assert "owner" not in old
+    return old
+
+
 def test_a_schema_1_store_is_upgraded_in_place(tmp_path):
     # A store written before live models (schema 1, no model_key column) keeps its runs and gains the column.
     db = tmp_path / "runs.sqlite"
     conn = sqlite3.connect(db)
-    old_schema = store_mod._SCHEMA.replace(",\n    model_key TEXT", "").replace(
+    old_schema = _schema_2().replace(",\n    model_key TEXT", "").replace(
         "CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key);", "")
     conn.executescript(old_schema)
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
@@ -295,3 +303,31 @@ def test_a_schema_1_store_is_upgraded_in_place(tmp_path):
     run_id = store.create_run(config={}, model_key="abc")
     assert store.latest_run_of_model("abc").id == run_id
     assert store.latest_run_of_model("nope") is None
+    # It went through version 2 to 3: the old run has no owner, so it is the server's (visible to all).
+    assert store.get(run_id).owner == "abc" and store.list_runs(visible_to=set())[-1].owner is None
+
+
+def test_a_schema_2_store_gains_owners(tmp_path):
+    # Before owners (schema 2): a live model's runs become its own, an older dashboard run (no model key)
+    # nobody's in the app, CLI and sweep runs stay the server's; sweeps gain the column.
+    db = tmp_path / "runs.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript(_schema_2())
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    conn.execute("INSERT INTO sweeps (name, spec, total, created_at) VALUES ('old sweep', '{}', 1, 1.0)")
+    for name, source, key, sweep in [("cli", "cli", None, None), ("live", "dashboard", "key-a", None),
+                                     ("pasted", "dashboard", None, None), ("swept", "sweep", None, 1)]:
+        conn.execute("INSERT INTO runs (name, status, source, config, created_at, heartbeat, model_key, sweep_id)"
+                     " VALUES (?, 'finished', ?, '{}', 1.0, 1.0, ?, ?)", (name, source, key, sweep))
+    conn.commit()
+    conn.close()
+    store = RunStore(tmp_path)
+    owners = {r.name: r.owner for r in store.list_runs()}
+    assert owners == {"cli": None, "live": "key-a", "pasted": store_mod.UNCLAIMED, "swept": None}
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+    assert store.get_sweep(1)["owner"] is None
+    assert {r.name for r in store.list_runs(visible_to={"key-a"})} == {"cli", "live", "swept"}
+    assert {r.name for r in store.list_runs(visible_to={"key-b"})} == {"cli", "swept"}
+    RunStore(tmp_path)  # opening it again is the fast path, and changes nothing
+    assert {r.name: r.owner for r in store.list_runs()} == owners

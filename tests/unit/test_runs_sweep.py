@@ -55,7 +55,6 @@ def test_random_search_draws_within_the_ranges_reproducibly():
     ({"grid": {"learning_rate": []}}, "--lr needs at least one value"),
     ({"grid": {"hidden_size": [16, 0]}}, "hidden_size"),
     ({"steps": None, "seconds": None}, "budget"),
-    ({"steps": 10, "seconds": 1.0}, "budget"),
     ({"steps": 0}, "at least 1"),
     ({"random": -1}, "random"),
     ({"grid": {"learning_rate": [0.1] * 11, "hidden_size": list(range(1, 101))}}, "more than the limit"),
@@ -63,6 +62,19 @@ def test_random_search_draws_within_the_ranges_reproducibly():
 def test_bad_specs_are_refused(bad, match):
     with pytest.raises(ValueError, match=match):
         tiny_spec(**bad).validate()
+
+
+def test_steps_and_seconds_together_stop_at_whichever_comes_first(tmp_path):
+    # The dashboard caps a steps budget in time too (ui/sweeps.py MAX_SECONDS): both may be given.
+    store = RunStore(tmp_path)
+    spec = tiny_spec(grid={"learning_rate": [0.1]}, steps=10**7, seconds=0.5).validate()
+    t0 = time.perf_counter()
+    (res,) = run_sweep(spec, store, workers=1).results
+    assert res.status == "finished" and time.perf_counter() - t0 < 30
+    assert 0 < store.get(res.run_id).iterations < 10**7
+    spec = tiny_spec(grid={"learning_rate": [0.1]}, steps=7, seconds=60.0).validate()
+    (res,) = run_sweep(spec, store, workers=1).results
+    assert store.get(res.run_id).iterations == 7
 
 
 def check_results(store: RunStore, result, n: int, source: str):
