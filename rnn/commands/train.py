@@ -9,6 +9,7 @@ import time
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import LIVE, SETTINGS
 from ..corpus import BUILTINS, DEFAULT_BUILTIN, DEFAULT_VAL_FRACTION, decode_bytes, load_builtin, make_corpus
+from ..lifecycle import stop_signals
 from ..train import TrainConfig, Trainer
 from .setting_flags import FLAGGED, add_setting_flags, given_settings
 
@@ -109,7 +110,7 @@ def run(args) -> int:
         progress.update(trainer.iteration - start_iter if steps is not None else time.perf_counter() - t0, trainer)
         recorder.update()
 
-    with recorder:
+    with stop_signals(), recorder:  # kill / a closed terminal: like Ctrl-C, the run is recorded as killed
         trainer.train(steps=steps, seconds=args.seconds if steps is None else None, callback=report, every=0.2)
         progress.update(progress.total, trainer, force=True)
         progress.close()
