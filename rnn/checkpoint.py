@@ -15,7 +15,7 @@ import zipfile
 import numpy as np
 
 from .corpus import Corpus, CorpusError, validate_text
-from .history import as_arrays, as_lists
+from .history import History, as_arrays
 from .insight.health import HealthRecord
 from .model import PARAM_NAMES, param_shapes
 from .train import DTYPES, HISTORY_KEYS, TrainConfig, Trainer
@@ -74,7 +74,10 @@ def save_checkpoint(trainer: Trainer, file) -> None:
     }
     arrays.update({f"param/{k}": v for k, v in trainer.params.items()})
     arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state_dict().items()})
-    arrays.update({f"hist/{k}": a for k, a in as_arrays(trainer.history).items()})
+    arrays.update({f"hist/{k}": a for k, a in as_arrays(trainer.history).items()})  # the exact newest steps
+    bins = getattr(trainer.history, "bins", None)
+    if bins is not None and len(bins["steps"]):  # older steps, binned (absent in short runs and old files)
+        arrays.update({f"hist_bins/{k}": a for k, a in bins.items()})
     if isinstance(file, (str, os.PathLike)):  # np.savez would append ".npz" to any other file name
         with open(file, "wb") as f:
             np.savez_compressed(f, **arrays)
@@ -196,5 +199,9 @@ def _build_trainer(data) -> Trainer:
     hist = {k: _require(data, f"hist/{k}") for k in HISTORY_KEYS}
     if any(a.ndim != 1 for a in hist.values()) or len({len(a) for a in hist.values()}) != 1:
         raise CheckpointError("the stored histories have inconsistent lengths")
-    trainer.history = as_lists(hist)
+    bins = {k[len("hist_bins/"):]: v for k, v in data.items() if k.startswith("hist_bins/")}
+    try:
+        trainer.history = History.from_arrays(hist, bins or None)  # an old file's long history is binned now
+    except ValueError as exc:
+        raise CheckpointError(f"the stored histories are malformed: {exc}") from None
     return trainer

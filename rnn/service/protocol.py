@@ -64,6 +64,7 @@ class Snapshot:
     health_history: list
     sample: tuple[int, str] | None  # the latest sample from the carried state (drawn in the worker)
     note: str = ""  # why the worker did something on its own (paused when unwatched, ...)
+    history_bins: dict | None = None  # set: `history` and these bins are the whole history (rnn/history.py)
 
 
 @dataclass

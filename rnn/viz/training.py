@@ -36,13 +36,14 @@ COLORS = {
 # --------------------------------------------------------------------------- small helpers
 
 
-def downsample(y, max_points: int = MAX_POINTS, how: str = "mean", x=None) -> tuple[np.ndarray, np.ndarray]:
+def downsample(y, max_points: int = MAX_POINTS, how: str = "mean", x=None,
+               weights=None) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) with at most max_points points for a series y; x defaults to 1-based step numbers.
 
     Consecutive points are grouped into equal bins (the last one may be shorter, so the curve always
     reaches the latest point); each bin becomes one point at its last x, valued by the bin mean ("mean",
-    for noisy per-step losses) or its last value ("last", for a curve that is already smooth). Short
-    series come back unchanged.
+    for noisy per-step losses; weighted by `weights`, the steps each point stands for, when given) or its
+    last value ("last", for a curve that is already smooth). Short series come back unchanged.
     """
     if how not in ("mean", "last"):
         raise ValueError(f"unknown downsampling {how!r}; use mean or last")
@@ -54,19 +55,26 @@ def downsample(y, max_points: int = MAX_POINTS, how: str = "mean", x=None) -> tu
     k = math.ceil(n / max_points)  # then ceil(n / k) <= max_points bins
     starts = np.arange(0, n, k)
     ends = np.minimum(starts + k, n) - 1
-    ys = np.add.reduceat(y, starts) / (ends - starts + 1) if how == "mean" else y[ends]
-    return x[ends], ys
+    if how == "last":
+        return x[ends], y[ends]
+    if weights is None:
+        return x[ends], np.add.reduceat(y, starts) / (ends - starts + 1)
+    w = np.asarray(weights, dtype=np.float64)
+    return x[ends], np.add.reduceat(y * w, starts) / np.add.reduceat(w, starts)
 
 
-def rolling_mean(a, window: int) -> np.ndarray:
-    """Mean over the last `window` values at each position (shorter at the start)."""
+def rolling_mean(a, window: int, weights=None) -> np.ndarray:
+    """Mean over the last `window` values at each position (shorter at the start). With `weights` (the
+    steps each value stands for), over the values that cover the last `window` steps, and at least its own."""
     a = np.asarray(a, dtype=np.float64)
     if len(a) == 0:
         return a
-    c = np.cumsum(np.concatenate([[0.0], a]))
+    w = np.ones(len(a)) if weights is None else np.asarray(weights, dtype=np.float64)
+    c = np.cumsum(np.concatenate([[0.0], a * w]))
+    cw = np.cumsum(np.concatenate([[0.0], w]))
     idx = np.arange(1, len(a) + 1)
-    lo = np.maximum(0, idx - window)
-    return (c[idx] - c[lo]) / (idx - lo)
+    lo = np.minimum(np.searchsorted(cw, cw[idx] - window, side="left"), idx - 1)
+    return (c[idx] - c[lo]) / (cw[idx] - cw[lo])
 
 
 def _loss_custom(nats: np.ndarray) -> np.ndarray:
@@ -88,23 +96,26 @@ def _empty_note(fig: go.Figure, text: str) -> None:
 
 def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None = None,
                 baselines: dict[int, float] | None = None, max_points: int = MAX_POINTS,
-                height: int = 380) -> go.Figure:
+                height: int = 380, x=None, weights=None) -> go.Figure:
     """Training loss per character (nats) against iteration.
 
     loss: per-step loss; smooth_loss: the running average (min-char-rnn's smooth_loss); val_history:
     [(iteration, nats)]; vocab_size: draws the uniform-guess line ln(V); baselines: {n: nats} of n-gram
-    models on the validation text. Hover shows nats, bits/char and perplexity.
+    models on the validation text; x, weights: the step of each point and the steps it stands for, for a
+    history whose older steps are binned (rnn/history.py; default: one point per step, from 1).
+    Hover shows nats, bits/char and perplexity.
     """
     fig = go.Figure()
-    n = len(loss)
-    if n:
-        x, y = downsample(loss, max_points, "mean")
-        name = "loss per step" if len(x) == n else f"loss (mean of {math.ceil(n / max_points)} steps)"
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": COLORS["raw"], "width": 1},
-                                   customdata=_loss_custom(y), hovertemplate=_LOSS_HOVER))
+    steps = int(x[-1]) if x is not None and len(x) else len(loss)
+    if len(loss):
+        xs, y = downsample(loss, max_points, "mean", x=x, weights=weights)
+        per = math.ceil(steps / (max_points if x is None else len(xs)))
+        name = "loss per step" if len(xs) == steps else f"loss (mean of {per} steps)"
+        fig.add_trace(go.Scatter(x=xs, y=y, mode="lines", name=name, line={"color": COLORS["raw"], "width": 1},
+                                 customdata=_loss_custom(y), hovertemplate=_LOSS_HOVER))
     if smooth_loss is not None and len(smooth_loss):
-        x, y = downsample(smooth_loss, max_points, "last")
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="smoothed loss",
+        xs, y = downsample(smooth_loss, max_points, "last", x=x)
+        fig.add_trace(go.Scatter(x=xs, y=y, mode="lines", name="smoothed loss",
                                    line={"color": COLORS["smooth"], "width": 2.5},
                                    customdata=_loss_custom(y), hovertemplate=_LOSS_HOVER))
     if len(val_history):
@@ -113,7 +124,7 @@ def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None =
         fig.add_trace(go.Scatter(x=vx, y=vy, mode="lines+markers", name="validation",
                                  line={"color": COLORS["val"], "width": 1.5}, marker={"size": 7},
                                  customdata=_loss_custom(vy), hovertemplate=_LOSS_HOVER))
-    x_end = max(n, val_history[-1][0] if len(val_history) else 0, 1)
+    x_end = max(steps, val_history[-1][0] if len(val_history) else 0, 1)
     if vocab_size:
         u = math.log(vocab_size)
         fig.add_trace(go.Scatter(x=[0, x_end], y=[u, u], mode="lines", name=f"uniform guess ln({vocab_size})",
@@ -125,7 +136,7 @@ def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None =
             line={"color": COLORS["ngram"], "dash": "dot", "width": 1.2},
             opacity=0.4 + 0.12 * order, customdata=_loss_custom([nats, nats]), hovertemplate=_LOSS_HOVER,
             visible=True if order in (1, 3, 5) else "legendonly"))
-    if not n:
+    if not len(loss):
         _empty_note(fig, "No training yet: press Step or Run")
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified", showlegend=True,
@@ -140,19 +151,19 @@ def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None =
 
 
 def grad_figure(grad_norm, clipped=None, window: int = 100, max_points: int = MAX_POINTS,
-                height: int = 280) -> go.Figure:
+                height: int = 280, x=None, weights=None) -> go.Figure:
     """Global gradient norm before clipping (log scale, left) and the share of recent steps that were
-    clipped (right, a rolling mean over `window` steps)."""
+    clipped (right, a rolling mean over `window` steps). x, weights: as for loss_figure."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     if len(grad_norm):
-        x, y = downsample(grad_norm, max_points, "mean")
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="gradient norm",
+        xs, y = downsample(grad_norm, max_points, "mean", x=x, weights=weights)
+        fig.add_trace(go.Scatter(x=xs, y=y, mode="lines", name="gradient norm",
                                    line={"color": COLORS["grad"], "width": 1.2},
                                    hovertemplate="%{y:.3g}"), secondary_y=False)
     if clipped is not None and len(clipped):
-        rate = rolling_mean(np.asarray(clipped, dtype=np.float64), window)
-        x, y = downsample(rate, max_points, "last")
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"clip rate (last {window} steps)",
+        rate = rolling_mean(np.asarray(clipped, dtype=np.float64), window, weights)
+        xs, y = downsample(rate, max_points, "last", x=x)
+        fig.add_trace(go.Scatter(x=xs, y=y, mode="lines", name=f"clip rate (last {window} steps)",
                                    line={"color": COLORS["clip"], "width": 1.5},
                                    hovertemplate="%{y:.0%}"), secondary_y=True)
     if not len(grad_norm):
