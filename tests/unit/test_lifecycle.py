@@ -105,9 +105,9 @@ def test_a_stop_signal_to_cli_train_records_the_run_killed(tmp_path, signum):
 
     def recording():
         assert proc.poll() is None, proc.stderr.read()
-        return any(r.status == "running" for r in store.list_runs())
+        return any(r.status == "running" and r.iterations > 0 for r in store.list_runs())  # written every 5 s
 
-    wait_for(recording, 60, "the run was not recorded")
+    wait_for(recording, 60, "the run was not recorded while training")
     t0 = time.monotonic()
     os.kill(proc.pid, signum)
     _, err = proc.communicate(timeout=20)
