@@ -40,7 +40,8 @@ if samples:
     st.markdown(f"**Sample at iteration {it:,}**")
     text_block(chosen_text)
     if trainer.history["smooth_loss"]:
-        st.plotly_chart(loss_at_samples_figure(trainer.history["smooth_loss"], samples, current=it),
+        steps, smooth, _ = trainer.history.curve("smooth_loss")  # older steps binned (rnn/history.py)
+        st.plotly_chart(loss_at_samples_figure(smooth, samples, current=it, steps=steps),
                         key="samples_loss_chart", config=PLOT_CONFIG)
 else:
     st.info("No samples stored yet. Train on the Train page (a sample is stored every "

@@ -19,7 +19,7 @@ import numpy as np
 from . import budget
 from .budget import MB, BudgetError, fmt_bytes
 from .corpus import DEFAULT_MAX_CHARS, Corpus, CorpusError, validate_text
-from .history import HISTORY_DTYPES, as_arrays, as_lists
+from .history import HISTORY_DTYPES, MAX_BINS, History, as_arrays
 from .insight.health import HealthRecord
 from .model import PARAM_NAMES, param_shapes
 from .optim import OPTIMIZERS
@@ -79,7 +79,10 @@ def save_checkpoint(trainer: Trainer, file) -> None:
     }
     arrays.update({f"param/{k}": v for k, v in trainer.params.items()})
     arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state_dict().items()})
-    arrays.update({f"hist/{k}": a for k, a in as_arrays(trainer.history).items()})
+    arrays.update({f"hist/{k}": a for k, a in as_arrays(trainer.history).items()})  # the exact newest steps
+    bins = getattr(trainer.history, "bins", None)
+    if bins is not None and len(bins["steps"]):  # older steps, binned (absent in short runs and old files)
+        arrays.update({f"hist_bins/{k}": a for k, a in bins.items()})
     if isinstance(file, (str, os.PathLike)):  # np.savez would append ".npz" to any other file name
         with open(file, "wb") as f:
             np.savez_compressed(f, **arrays)
@@ -96,8 +99,10 @@ def checkpoint_bytes(trainer: Trainer) -> bytes:
 # What a checkpoint holds: these entries (".npy" members of the zip) and nothing else.
 _FIXED = ("meta", "corpus_text", "h", "opt/t", *(f"param/{k}" for k in PARAM_NAMES),
           *(f"hist/{k}" for k in HISTORY_KEYS))
+_BIN_DTYPES = {"steps": np.int64, **{k: np.float64 for k in HISTORY_KEYS}}  # older steps, binned (rnn/history.py)
+_BINS = tuple(f"hist_bins/{k}" for k in _BIN_DTYPES)
 _OPT_SLOTS = {name: [f"opt/{slot}/all" for slot in cls.slots] for name, cls in OPTIMIZERS.items()}
-KNOWN_ENTRIES = frozenset(_FIXED) | {k for keys in _OPT_SLOTS.values() for k in keys}
+KNOWN_ENTRIES = frozenset(_FIXED) | frozenset(_BINS) | {k for keys in _OPT_SLOTS.values() for k in keys}
 HEADER_SLACK = 4096  # bytes of .npy header allowed on top of an array's data (numpy writes 128)
 META_MAX_BYTES = 16 * MB  # config, vocabulary, counters and the JSON records (samples, validation, health)
 TEXT_MAX_BYTES = 4 * DEFAULT_MAX_CHARS  # the corpus as UTF-8: at most 4 bytes a character
@@ -272,6 +277,9 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     for k in HISTORY_KEYS:  # one entry per training step at most
         _size_cap(entries, f"hist/{k}", (counters["iteration"] + 1) * np.dtype(HISTORY_DTYPES[k]).itemsize,
                   f"the history of {counters['iteration']:,} iterations")
+    for k, bin_dtype in _BIN_DTYPES.items():
+        if f"hist_bins/{k}" in entries:
+            _size_cap(entries, f"hist_bins/{k}", MAX_BINS * np.dtype(bin_dtype).itemsize, "the binned history")
 
     text = _array_text(_read_entry(zf, entries, "corpus_text", np.uint8, what="the text field"))
     text = validate_text(text, config.seq_length)
@@ -288,6 +296,8 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     opt_state["t"] = _read_entry(zf, entries, "opt/t", np.int64, (), "the optimizer state")
     h = _read_entry(zf, entries, "h", dtype, (B, H))
     hist = {k: _read_entry(zf, entries, f"hist/{k}", HISTORY_DTYPES[k], "any") for k in HISTORY_KEYS}
+    bins = {k: _read_entry(zf, entries, f"hist_bins/{k}", bin_dtype, None, "the binned history")
+            for k, bin_dtype in _BIN_DTYPES.items() if f"hist_bins/{k}" in entries}
     if not all(np.isfinite(p).all() for p in params.values()):
         raise CheckpointError("the stored parameters contain NaN or infinity")
     if not np.isfinite(h).all() or not all(np.isfinite(v).all() for v in opt_state.values()):
@@ -315,5 +325,8 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     if not isinstance(health, list) or not all(isinstance(d, dict) for d in health):
         raise CheckpointError("the stored training-health history is malformed")
     trainer.health_history = [HealthRecord.from_dict(d) for d in health]
-    trainer.history = as_lists(hist)
+    try:
+        trainer.history = History.from_arrays(hist, bins or None)  # an old file's long history is binned now
+    except ValueError as exc:
+        raise CheckpointError(f"the stored histories are malformed: {exc}") from None
     return trainer

@@ -20,12 +20,11 @@ from .config import DTYPES, LIVE, SETTINGS, TrainConfig
 from .corpus import Corpus
 from .evaluate import evaluate_loss
 from .fast import Workspace
+from .history import HISTORY_KEYS, LIMIT, History, thin  # noqa: F401 - HISTORY_KEYS re-exported
 from .model import PARAM_NAMES, init_params, loss_and_grads, param_shapes
 from .optim import clip_grads, make_optimizer
 from .runtime import one_blas_thread
 from .sample import sample
-
-HISTORY_KEYS = ("loss", "smooth_loss", "grad_norm", "clipped", "seconds")
 
 
 def is_divergent(loss_per_char: float, grad_norm: float, first_loss: float | None, factor: float) -> bool:
@@ -82,7 +81,7 @@ class Trainer:
         self.message = ""
         self.first_loss: float | None = None
         self.smooth_loss = math.log(self.vocab.size)  # the seed starts it at the uniform guess
-        self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
+        self.history = History()  # the newest steps exactly, older ones binned (bounded: see history.py)
         self.val_history: list[tuple[int, float]] = []  # (iteration, nats/char)
         self.samples: list[tuple[int, str]] = []  # (iteration, text)
         self.health_history: list = []  # insight.health.HealthRecord, see _record_health
@@ -270,6 +269,8 @@ class Trainer:
         hist["grad_norm"].append(norm)
         hist["clipped"].append(bool(clipped))
         hist["seconds"].append(self.seconds)
+        if len(hist["loss"]) > LIMIT:
+            self.history = hist.compacted()
         if cfg.eval_every and self.iteration % cfg.eval_every == 0:
             self.evaluate()
         if cfg.sample_every and self.iteration % cfg.sample_every == 0:
@@ -291,9 +292,9 @@ class Trainer:
 
         snap = health_snapshot(self.params, inputs, h_prev)
         window = self.health_interval
-        self.health_history.append(HealthRecord(
+        self.health_history = thin(self.health_history + [HealthRecord(
             iteration=self.iteration, spectral_radius=snap.spectral_radius, saturated_share=snap.saturated_share,
-            grad_norm=float(np.mean(self.history["grad_norm"][-window:])), clip_rate=self.clip_rate(window)))
+            grad_norm=float(np.mean(self.history["grad_norm"][-window:])), clip_rate=self.clip_rate(window))])
 
     def resume(self):
         """Clear a divergence stop so training can continue (for example after lowering the LR)."""
@@ -312,7 +313,7 @@ class Trainer:
         if self.val_history and self.val_history[-1][0] == self.iteration:
             self.val_history[-1] = (self.iteration, val)
         else:
-            self.val_history.append((self.iteration, val))
+            self.val_history = thin(self.val_history + [(self.iteration, val)])  # new list: replicas share it
         return val
 
     def record_sample(self, length: int | None = None) -> str:
@@ -374,10 +375,14 @@ class Trainer:
             self.rng.bit_generator.state = state["rng"]
 
     def merge_records(self, history_from: int, history: dict, val_history: list, samples_from: int,
-                      samples: list, health_history: list) -> None:
-        """Append the history entries from index `history_from` (0 replaces it) and the newest records.
-        New lists, never appended in place: a page drawing the old ones in another thread sees them whole."""
-        self.history = {k: self.history[k][:history_from] + list(history[k]) for k in HISTORY_KEYS}
+                      samples: list, health_history: list, history_bins: dict | None = None) -> None:
+        """Append the history entries from step `history_from` (0 replaces it; with `history_bins`, those
+        bins and entries are the whole history) and the newest records. New lists and bins, never changed
+        in place: a page drawing the old ones in another thread sees them whole."""
+        if history_bins is not None:
+            self.history = History(history, history_bins)
+        else:
+            self.history = self.history.extended(history_from, history)
         self.samples = self.samples[:samples_from] + list(samples)
         self.val_history = list(val_history)
         self.health_history = list(health_history)

@@ -210,8 +210,8 @@ def figures(trainer: Trainer, running: bool):
     # fewer points while running: the browser redraws these every second, on the same CPU on a laptop
     points = LIVE_POINTS if running else MAX_POINTS
     loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines,
-                       max_points=points)
-    grad = grad_figure(h["grad_norm"], h["clipped"], max_points=points)
+                       max_points=points, x=h["step"], weights=h["weight"])
+    grad = grad_figure(h["grad_norm"], h["clipped"], max_points=points, x=h["step"], weights=h["weight"])
     ss[_FIGS] = {"key": key, "loss": loss, "grad": grad, "built": time.monotonic()}
     return loss, grad
 

@@ -13,6 +13,7 @@ from dataclasses import asdict
 
 from .. import budget
 from ..corpus import BUILTINS
+from ..lifecycle import stop_signals
 from ..runs.store import RunStore, RunStoreError
 from ..runs.sweep import RunResult, SweepSpec, default_workers, expand, run_sweep
 from .setting_flags import FLAGGED, add_budget_flag, add_setting_flags, given_settings
@@ -105,8 +106,9 @@ def _run(args) -> int:
     budget = f"{spec.steps} steps" if spec.steps is not None else f"{spec.seconds:g} s"
     print(f"sweep: {len(configs)} runs x {budget} on backend {args.backend}", file=sys.stderr, flush=True)
     try:
-        result = run_sweep(spec, store, workers=args.workers, backend=args.backend, sweep_id=args.sweep_id,
-                           on_progress=progress)
+        with stop_signals():  # kill / a closed terminal: like Ctrl-C, every run stops and is marked killed
+            result = run_sweep(spec, store, workers=args.workers, backend=args.backend, sweep_id=args.sweep_id,
+                               on_progress=progress)
     except RunStoreError as exc:
         raise ValueError(str(exc)) from None
     ok = [r for r in result.results if r.val_loss is not None]

@@ -9,6 +9,7 @@ import time
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import LIVE, SETTINGS
 from ..corpus import BUILTINS, DEFAULT_BUILTIN, DEFAULT_VAL_FRACTION, decode_bytes, load_builtin, make_corpus
+from ..lifecycle import stop_signals
 from ..train import TrainConfig, Trainer
 from .setting_flags import FLAGGED, add_budget_flag, add_setting_flags, given_settings
 
@@ -103,18 +104,19 @@ def run(args) -> int:
     progress = Progress(steps if steps is not None else args.seconds, "steps" if steps is not None else "s")
     from ..runs.recorder import SafeRecorder
 
-    recorder = SafeRecorder(trainer, enabled=not args.no_record, name=args.name, source="cli")
     t0 = time.perf_counter()
 
     def report(trainer) -> None:
         progress.update(trainer.iteration - start_iter if steps is not None else time.perf_counter() - t0, trainer)
         recorder.update()
 
-    with recorder:
-        trainer.train(steps=steps, seconds=args.seconds if steps is None else None, callback=report, every=0.2)
-        progress.update(progress.total, trainer, force=True)
-        progress.close()
-        val = trainer.evaluate()
+    with stop_signals():  # kill / a closed terminal: like Ctrl-C, the run is recorded as killed
+        recorder = SafeRecorder(trainer, enabled=not args.no_record, name=args.name, source="cli")
+        with recorder:
+            trainer.train(steps=steps, seconds=args.seconds if steps is None else None, callback=report, every=0.2)
+            progress.update(progress.total, trainer, force=True)
+            progress.close()
+            val = trainer.evaluate()
     if trainer.status == "diverged":
         print(trainer.message, file=sys.stderr)
     if args.out:

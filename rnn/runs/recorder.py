@@ -16,6 +16,9 @@ import os
 import sys
 import time
 
+import numpy as np
+
+from ..history import total_steps
 from .store import RunStore
 
 
@@ -49,23 +52,34 @@ def stride_at(iteration: int) -> int:
 
 
 def history_rows(trainer, start: int = 0, final: bool = True) -> tuple[list[tuple], int]:
-    """Metric rows (iteration, chars, seconds, loss, smooth_loss) for history entries from index `start`,
-    and the index of the first entry not yet covered. A row closes a window of stride_at() steps; its
-    loss is the window's mean. With final=False an unfinished window stays pending for the next call.
+    """Metric rows (iteration, chars, seconds, loss, smooth_loss) for history steps from `start` (0-based,
+    counting the binned steps, see rnn/history.py), and the first step not yet covered. A row closes a window
+    of stride_at() steps; its loss is the window's mean. With final=False an unfinished window stays pending
+    for the next call. Steps binned before they were written give one row per bin instead.
     The history holds one entry per step, the last one being the trainer's current iteration."""
     hist = trainer.history
     losses, seconds, smooth = hist["loss"], hist["seconds"], hist["smooth_loss"]
-    n = len(losses)
+    h0 = getattr(hist, "start", 0)  # steps in bins (a plain dict of lists has none)
+    n = h0 + len(losses)
     first_iter = trainer.iteration - n + 1
     per_step = trainer.config.batch_size * trainer.config.seq_length
-    rows, window_start = [], start
-    for i in range(start, n):
-        it = first_iter + i
-        if it % stride_at(it) == 0 or (final and i == n - 1):
-            window = losses[window_start:i + 1]
-            rows.append((it, trainer.chars_trained - (n - 1 - i) * per_step, seconds[i], sum(window) / len(window),
-                         smooth[i]))
-            window_start = i + 1
+    rows = []
+    if start < h0:
+        bins = hist.bins
+        ends = np.cumsum(bins["steps"])
+        for j in np.flatnonzero(ends > start):
+            end = int(ends[j])
+            rows.append((first_iter + end - 1, trainer.chars_trained - (n - end) * per_step,
+                         float(bins["seconds"][j]), float(bins["loss"][j]), float(bins["smooth_loss"][j])))
+        start = h0
+    window_start = start
+    for i in range(start - h0, n - h0):
+        it = first_iter + h0 + i
+        if it % stride_at(it) == 0 or (final and i == n - h0 - 1):
+            window = losses[window_start - h0:i + 1]
+            rows.append((it, trainer.chars_trained - (n - h0 - 1 - i) * per_step, seconds[i],
+                         sum(window) / len(window), smooth[i]))
+            window_start = h0 + i + 1
     return rows, window_start
 
 
@@ -106,12 +120,13 @@ class RunRecorder:
         self.run_id = run_id  # given: a reopened model continues its run (metric rows are keyed by iteration)
         # A resumed checkpoint brings its past history: record it too, so the run's curve starts at step 1.
         self._written = 0
-        self._val_written = 0
+        self._val_written = -1  # the last validation iteration written
         self.update(force=True)
 
     def _pending(self, final: bool = True):
         rows, self._next = history_rows(self.trainer, self._written, final)
-        vals = self.trainer.val_history[self._val_written:]
+        # by iteration, not position: old validation points are thinned out of a long run's list
+        vals = [p for p in self.trainer.val_history if p[0] > self._val_written]
         return rows, vals
 
     def update(self, force: bool = False, **fields) -> bool:
@@ -120,13 +135,13 @@ class RunRecorder:
         now = time.perf_counter()
         if self.done or (not force and now - self.last_write < self.every):
             return False
-        n_hist, n_val = len(self.trainer.history["loss"]), len(self.trainer.val_history)
-        if n_hist < self._written or n_val < self._val_written:  # the history was replaced: write it again
-            self._written = self._val_written = 0
+        if total_steps(self.trainer.history) < self._written:  # the history was replaced: write it again
+            self._written, self._val_written = 0, -1
         rows, vals = self._pending(final=False)
         self.store.update_run(self.run_id, metrics=rows, val_metrics=vals, config=run_config(self.trainer),
                               **trainer_summary(self.trainer, now - self.t0), **fields)
-        self._written, self._val_written = self._next, n_val
+        self._written = self._next
+        self._val_written = max([self._val_written] + [i for i, _ in vals])
         self.last_write = now
         return True
 

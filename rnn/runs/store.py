@@ -17,9 +17,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import socket
 import sqlite3
 import time
+import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ STATUSES = ("running", "paused", "finished", "diverged", "killed", "failed")
 # host, or no pid): on this host a live pid means the run is held, for example by a paused session.
 STALE_SECONDS = 600.0
 BUSY_TIMEOUT_S = 30.0
+INIT_RETRY_SECONDS = 30.0  # first open of a store: how long to retry a locked schema setup
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -190,9 +193,15 @@ class RunStore:
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RunStoreError(f"Cannot create the run folder {self.home}: {exc}. "
-                                "Set RNN_LAB_HOME to a writable folder.") from None
-        self._init_schema()
+            if not self.home.is_dir():
+                raise RunStoreError(f"Cannot create the run folder {self.home}: {exc}. "
+                                    "Set RNN_LAB_HOME to a writable folder.") from None
+        # A store we cannot write (permissions, a read-only mount) can still be read: list, show, export.
+        self.read_only = not _writable(self.home, self.path)
+        if self.read_only:
+            self._check_version()
+        else:
+            self._init_schema_retrying()
 
     # ------------------------------------------------------------------ connections
     def _explain(self, exc: Exception) -> RunStoreError:
@@ -202,13 +211,22 @@ class RunStore:
                 f"The run database {self.path} is unreadable ({text}). Move or delete that file (a new, empty "
                 "database is then created), or set RNN_LAB_HOME to another folder."
             )
+        if "readonly" in text:
+            return self._read_only_error()
         return RunStoreError(f"The run database {self.path} could not be used ({type(exc).__name__}: {text}).")
+
+    def _read_only_error(self) -> RunStoreError:
+        return RunStoreError(f"The run folder {self.home} is read-only for this user: its runs can be listed, "
+                             "but nothing can be recorded or changed. Set RNN_LAB_HOME to a writable folder.")
 
     @contextmanager
     def _connect(self, write: bool = False):
         """One connection per operation; for writes, one IMMEDIATE transaction committed on success."""
+        if write and self.read_only:
+            raise self._read_only_error()
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn = self._open_read_only() if self.read_only else sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
             raise self._explain(exc) from None
         try:
@@ -241,6 +259,47 @@ class RunStore:
                         time.sleep(0.05 * (attempt + 1))
                         continue
                 raise
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A connection that never writes. No database yet: an empty one in memory (nothing to list).
+        mode=ro still needs the WAL index file (-shm) beside the database; where that cannot be made, the file
+        is opened as immutable (no locks: it shows the last checkpointed state of the store)."""
+        if not self.path.exists():
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            _run_script(conn, _SCHEMA)
+            return conn
+        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "readonly" not in str(exc) and "unable to open" not in str(exc):
+                raise
+        return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+
+    def _check_version(self):
+        """A read-only store cannot be upgraded: refuse one newer than this code (older ones read fine)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None and row[0].isdigit() and int(row[0]) > SCHEMA_VERSION:
+            raise RunStoreError(f"The run database {self.path} has schema version {row[0]}; this version of RNN "
+                                f"Lab reads version {SCHEMA_VERSION}. Use another RNN_LAB_HOME.")
+
+    def _init_schema_retrying(self, seconds: float = INIT_RETRY_SECONDS):
+        """_init_schema, retried with a growing pause while other processes hold the lock: the first use of a
+        fresh store by several processes at once races on `PRAGMA journal_mode = WAL`, which does not wait
+        on SQLite's busy timeout."""
+        deadline, pause = time.monotonic() + seconds, 0.01
+        while True:
+            try:
+                return self._init_schema()
+            except RunStoreError as exc:
+                if not ("locked" in str(exc) or "busy" in str(exc)) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause * (0.5 + random.random()))  # jitter, so the racers do not collide again
+            pause = min(2 * pause, 0.5)
 
     def _init_schema(self):
         try:
@@ -531,6 +590,11 @@ def _visible(keys) -> tuple[str, tuple]:
     if not keys:
         return "owner IS NULL", ()
     return f"(owner IS NULL OR owner IN ({', '.join('?' * len(keys))}))", keys
+
+
+def _writable(home: Path, path: Path) -> bool:
+    """Whether this process may write the store: its folder (SQLite makes the WAL files there) and database."""
+    return os.access(home, os.W_OK | os.X_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _run_script(conn, script: str) -> None:

@@ -9,17 +9,20 @@ Backends:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
 import random
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..config import SETTINGS
+from ..lifecycle import handle_stop_signals, watch_parent
 from .store import RunStore
 
 # The sweepable settings (rnn/config.py marks them), in the order run names list them.
@@ -164,12 +167,48 @@ def _train(trainer, spec: SweepSpec, check: Callable[[], bool] | None = None) ->
     return not stopped
 
 
+# A pool worker's view of its sweep process (see _worker_init): set once that process is gone.
+_orphaned = threading.Event()
+_idle = threading.Event()  # no run in progress in this worker
+_idle.set()
+ORPHAN_GRACE_SECONDS = 5.0  # an orphaned worker's run gets this long to record "killed" before the worker exits
+
+
+def _worker_init(sweep_pid: int) -> None:
+    """In each pool worker: a stop signal marks its run killed (as Ctrl-C does), and the worker leaves when
+    the sweep process dies, even by SIGKILL: the run stops, queued runs never start."""
+    handle_stop_signals()
+    watch_parent(sweep_pid, _leave_orphaned)
+
+
+def _leave_orphaned() -> None:
+    _orphaned.set()
+    _idle.wait(ORPHAN_GRACE_SECONDS)  # the run sees the flag at its next callback and records itself killed
+    os._exit(0)
+
+
+def _close_orphaned_sweep(store: RunStore, sweep_id: int) -> None:
+    """The sweep process died without closing its sweep: a worker that notices closes it, cancelled."""
+    store.cancel_sweep(sweep_id)
+    store.finish_sweep(sweep_id)
+
+
 def process_task(task: SweepTask) -> RunResult:
     """One sweep run inside a pool worker: trains and records live in the store at task.home."""
+    _idle.clear()
+    try:
+        return _process_task(task)
+    finally:
+        _idle.set()
+
+
+def _process_task(task: SweepTask) -> RunResult:
     from .recorder import RunRecorder
 
     store = RunStore(task.home)
-    if store.sweep_cancelled(task.sweep_id):
+    if _orphaned.is_set():
+        _close_orphaned_sweep(store, task.sweep_id)
+    if _orphaned.is_set() or store.sweep_cancelled(task.sweep_id):
         return RunResult(task.index, "cancelled")
     try:
         trainer = _build(task)
@@ -183,15 +222,19 @@ def process_task(task: SweepTask) -> RunResult:
     try:
         def check():
             rec.update()
-            return not store.sweep_cancelled(task.sweep_id)
+            return not _orphaned.is_set() and not store.sweep_cancelled(task.sweep_id)
 
         if not _train(trainer, task.spec, check):
-            trainer.evaluate()
-            rec.fail("cancelled", status="killed")
+            if _orphaned.is_set():  # quickly, before the grace period ends: no final evaluation
+                rec.fail("the sweep process ended", status="killed")
+                _close_orphaned_sweep(store, task.sweep_id)
+            else:
+                trainer.evaluate()
+                rec.fail("cancelled", status="killed")
             return RunResult(task.index, "killed", rec.run_id)
         trainer.evaluate()
         status = rec.finish()
-    except KeyboardInterrupt:  # Ctrl-C reaches the workers too
+    except KeyboardInterrupt:  # Ctrl-C reaches the workers too (and a stop signal sent to the process group)
         rec.fail("interrupted", status="killed")
         # Cancel the sweep from here as well: this worker may pick up a queued task before the main
         # process has recorded the cancellation, and that run must not start.
@@ -272,9 +315,9 @@ def run_sweep(spec: SweepSpec, store: RunStore | None = None, *, workers: int | 
         sweep_id = store.create_sweep(spec.name, asdict(spec), len(configs))
     else:
         store.set_sweep_owner(sweep_id, os.getpid())
-    tasks = _tasks(spec, sweep_id, str(store.home.resolve()))
-    workers = max(1, min(workers or default_workers(), len(tasks) or 1))
     try:
+        tasks = _tasks(spec, sweep_id, str(store.home.resolve()))
+        workers = max(1, min(workers or default_workers(), len(tasks) or 1))
         if backend == "process":
             results = _run_process(tasks, store, sweep_id, workers, on_progress)
         elif backend == "ray":
@@ -300,11 +343,12 @@ def _mp_context():
 
 def _run_process(tasks, store, sweep_id, workers, on_progress):
     results = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init,
+                             initargs=(os.getpid(),)) as pool:
         pending = {pool.submit(process_task, t): t for t in tasks}
         try:
             _wait_all(pending, results, len(tasks), store, sweep_id, on_progress)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, or a stop signal (rnn.lifecycle)
             # Before the pool's exit waits for its workers: queued runs must see the flag and return at once.
             store.cancel_sweep(sweep_id)
             pool.shutdown(wait=False, cancel_futures=True)
@@ -362,28 +406,39 @@ def _run_ray(tasks, spec: SweepSpec, store: RunStore, sweep_id: int, on_progress
             t = replace(t, home=None)  # the store is the driver's
             refs[remote.remote(t, text_ref, corpus_name)] = t
         results = []
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1, timeout=0.5)
-            for ref in ready:
-                task = refs.pop(ref)
-                try:
-                    payload = ray.get(ref)
-                except Exception as exc:  # the task failed or was cancelled
-                    payload = RemoteRun(task.index, "failed", message=f"{type(exc).__name__}: {exc}")
-                res = _record_payload(store, sweep_id, task, payload, spec)
-                results.append(res)
-                if on_progress:
-                    on_progress(len(results), len(tasks), res)
-            if refs and store.sweep_cancelled(sweep_id):
-                for ref in refs:
+        try:
+            _wait_ray(ray, refs, results, len(tasks), store, sweep_id, spec, on_progress)
+        except BaseException:  # Ctrl-C or a stop signal: a cluster's tasks would run on for nobody
+            for ref in refs:
+                with contextlib.suppress(Exception):
                     ray.cancel(ref, force=True)
-                for task in refs.values():
-                    results.append(RunResult(task.index, "cancelled"))
-                refs = {}
+            raise
         return results
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _wait_ray(ray, refs: dict, results: list, total: int, store, sweep_id, spec, on_progress) -> None:
+    """Record Ray tasks as they finish (`refs` shrinks as they do); once the sweep is cancelled, cancel the rest."""
+    while refs:
+        ready, _ = ray.wait(list(refs), num_returns=1, timeout=0.5)
+        for ref in ready:
+            task = refs.pop(ref)
+            try:
+                payload = ray.get(ref)
+            except Exception as exc:  # the task failed or was cancelled
+                payload = RemoteRun(task.index, "failed", message=f"{type(exc).__name__}: {exc}")
+            res = _record_payload(store, sweep_id, task, payload, spec)
+            results.append(res)
+            if on_progress:
+                on_progress(len(results), total, res)
+        if refs and store.sweep_cancelled(sweep_id):
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            for task in refs.values():
+                results.append(RunResult(task.index, "cancelled"))
+            refs.clear()
 
 
 def _record_payload(store: RunStore, sweep_id: int, task: SweepTask, payload: RemoteRun,

@@ -229,14 +229,18 @@ class ModelHost:
             # its own seed (the iteration): drawing it never disturbs the trainer's random stream
             m.sample = (t.iteration, sample(t.params, t.vocab, SAMPLE_LENGTH, seed=t.iteration, h=t.h[0]))
             m.last_sample = now
-        n_hist = len(t.history["loss"])
-        start = m.sent_history if m.sent_history <= n_hist else 0
+        hist = t.history
+        n_hist = hist.total
+        # New steps only; the whole history (its bins too) when some unsent steps were binned meanwhile, or
+        # the history was replaced.
+        incremental = hist.start <= m.sent_history <= n_hist
+        start = m.sent_history if incremental else hist.start
         s_start = m.sent_samples if m.sent_samples <= len(t.samples) else 0
         self.emit(Snapshot(
             model_id=m.model_id, generation=m.generation, version=m.version, running=m.running,
             pending_steps=m.pending_steps, run_id=m.recorder.run_id if m.recorder else m.run_id,
             config=t.config, counters=t.export_state(arrays=False)["counters"],
-            history_from=start, history={k: v[start:] for k, v in t.history.items()},
+            history_from=start, history=hist.since(start), history_bins=None if incremental else hist.bins,
             val_history=list(t.val_history), samples_from=s_start, samples=t.samples[s_start:],
             health_history=list(t.health_history), sample=m.sample, note=m.note, acked=m.acked,
         ))

@@ -65,6 +65,7 @@ class Snapshot:
     sample: tuple[int, str] | None  # the latest sample from the carried state (drawn in the worker)
     note: str = ""  # why the worker did something on its own (paused when unwatched, ...)
     acked: int = 0  # the last command (seq) the worker had handled for this model when it took the snapshot
+    history_bins: dict | None = None  # set: `history` and these bins are the whole history (rnn/history.py)
 
 
 @dataclass

@@ -224,7 +224,7 @@ class Registry:
     def _apply(self, live: Live) -> None:
         for snap in live.snapshots:
             live.replica.merge_records(snap.history_from, snap.history, snap.val_history, snap.samples_from,
-                                       snap.samples, snap.health_history)
+                                       snap.samples, snap.health_history, snap.history_bins)
             live.replica.load_state({"config": snap.config, "counters": snap.counters})
         live.snapshots.clear()
         if live.state is not None and live.state.generation == live.generation:

@@ -272,16 +272,23 @@ def hidden_state_figure(w: Walkthrough) -> go.Figure:
 
 
 def loss_at_samples_figure(history_loss: list[float], samples: list[tuple[int, str]], current: int | None = None,
-                           max_points: int = MAX_POINTS) -> go.Figure:
-    """The smoothed loss curve with a marker for each stored sample (and the chosen one highlighted)."""
-    n = len(history_loss)
-    x, y = downsample(history_loss, max_points, "last")
+                           max_points: int = MAX_POINTS, steps=None) -> go.Figure:
+    """The smoothed loss curve with a marker for each stored sample (and the chosen one highlighted).
+    steps: the step of each value (a binned history, rnn/history.py; default 1, 2, ...)."""
+    full_x = np.arange(1, len(history_loss) + 1) if steps is None else np.asarray(steps)
+    full_y = np.asarray(history_loss, dtype=np.float64)
+    n = int(full_x[-1]) if len(full_x) else 0
+    x, y = downsample(full_y, max_points, "last", x=full_x)
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="smoothed loss", line_color="#1f77b4"))
+
+    def at(its):  # the curve's value at these steps (between bins: read off the line)
+        return np.interp(its, full_x, full_y).tolist()
+
     its = [i for i, _ in samples if 1 <= i <= n]
-    fig.add_trace(go.Scatter(x=its, y=[history_loss[i - 1] for i in its], mode="markers", name="samples",
+    fig.add_trace(go.Scatter(x=its, y=at(its), mode="markers", name="samples",
                              marker={"color": "#7f7f7f", "size": 7}))
     if current is not None and 1 <= current <= n:
-        fig.add_trace(go.Scatter(x=[current], y=[history_loss[current - 1]], mode="markers", name="this sample",
+        fig.add_trace(go.Scatter(x=[current], y=at([current]), mode="markers", name="this sample",
                                  marker={"color": "#d62728", "size": 13}))
     fig.update_layout(xaxis_title="iteration", yaxis_title="nats/char", height=260,
                       legend={"orientation": "h", "y": -0.35}, margin={"l": 10, "r": 10, "t": 10, "b": 40})

@@ -35,13 +35,14 @@ COLORS = {
 # --------------------------------------------------------------------------- small helpers
 
 
-def downsample(y, max_points: int = MAX_POINTS, how: str = "mean", x=None) -> tuple[np.ndarray, np.ndarray]:
+def downsample(y, max_points: int = MAX_POINTS, how: str = "mean", x=None,
+               weights=None) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) with at most max_points points for a series y; x defaults to 1-based step numbers.
 
     Consecutive points are grouped into equal bins (the last one may be shorter, so the curve always
     reaches the latest point); each bin becomes one point at its last x, valued by the bin mean ("mean",
-    for noisy per-step losses) or its last value ("last", for a curve that is already smooth). Short
-    series come back unchanged.
+    for noisy per-step losses; weighted by `weights`, the steps each point stands for, when given) or its
+    last value ("last", for a curve that is already smooth). Short series come back unchanged.
     """
     if how not in ("mean", "last"):
         raise ValueError(f"unknown downsampling {how!r}; use mean or last")
@@ -53,19 +54,26 @@ def downsample(y, max_points: int = MAX_POINTS, how: str = "mean", x=None) -> tu
     k = math.ceil(n / max_points)  # then ceil(n / k) <= max_points bins
     starts = np.arange(0, n, k)
     ends = np.minimum(starts + k, n) - 1
-    ys = np.add.reduceat(y, starts) / (ends - starts + 1) if how == "mean" else y[ends]
-    return x[ends], ys
+    if how == "last":
+        return x[ends], y[ends]
+    if weights is None:
+        return x[ends], np.add.reduceat(y, starts) / (ends - starts + 1)
+    w = np.asarray(weights, dtype=np.float64)
+    return x[ends], np.add.reduceat(y * w, starts) / np.add.reduceat(w, starts)
 
 
-def rolling_mean(a, window: int) -> np.ndarray:
-    """Mean over the last `window` values at each position (shorter at the start)."""
+def rolling_mean(a, window: int, weights=None) -> np.ndarray:
+    """Mean over the last `window` values at each position (shorter at the start). With `weights` (the
+    steps each value stands for), over the values that cover the last `window` steps, and at least its own."""
     a = np.asarray(a, dtype=np.float64)
     if len(a) == 0:
         return a
-    c = np.cumsum(np.concatenate([[0.0], a]))
+    w = np.ones(len(a)) if weights is None else np.asarray(weights, dtype=np.float64)
+    c = np.cumsum(np.concatenate([[0.0], a * w]))
+    cw = np.cumsum(np.concatenate([[0.0], w]))
     idx = np.arange(1, len(a) + 1)
-    lo = np.maximum(0, idx - window)
-    return (c[idx] - c[lo]) / (idx - lo)
+    lo = np.minimum(np.searchsorted(cw, cw[idx] - window, side="left"), idx - 1)
+    return (c[idx] - c[lo]) / (cw[idx] - cw[lo])
 
 
 def _loss_custom(nats: np.ndarray) -> np.ndarray:
@@ -99,30 +107,33 @@ _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None = None,
                 baselines: dict[int, float] | None = None, max_points: int = MAX_POINTS,
-                height: int = 380) -> go.Figure:
+                height: int = 380, x=None, weights=None) -> go.Figure:
     """Training loss per character (nats) against iteration.
 
     loss: per-step loss; smooth_loss: the running average (min-char-rnn's smooth_loss); val_history:
     [(iteration, nats)]; vocab_size: draws the uniform-guess line ln(V); baselines: {n: nats} of n-gram
-    models on the validation text. Hover shows nats, bits/char and perplexity.
+    models on the validation text; x, weights: the step of each point and the steps it stands for, for a
+    history whose older steps are binned (rnn/history.py; default: one point per step, from 1).
+    Hover shows nats, bits/char and perplexity.
     """
     traces = []
-    n = len(loss)
+    steps = int(x[-1]) if x is not None and len(x) else len(loss)
     hover = {"hovertemplate": _LOSS_HOVER}
-    if n:
-        x, y = downsample(loss, max_points, "mean")
-        name = "loss per step" if len(x) == n else f"loss (mean of {math.ceil(n / max_points)} steps)"
-        traces.append(_line(x, y, name, {"color": COLORS["raw"], "width": 1}, customdata=_loss_custom(y), **hover))
+    if len(loss):
+        xs, y = downsample(loss, max_points, "mean", x=x, weights=weights)
+        per = math.ceil(steps / (max_points if x is None else len(xs)))
+        name = "loss per step" if len(xs) == steps else f"loss (mean of {per} steps)"
+        traces.append(_line(xs, y, name, {"color": COLORS["raw"], "width": 1}, customdata=_loss_custom(y), **hover))
     if smooth_loss is not None and len(smooth_loss):
-        x, y = downsample(smooth_loss, max_points, "last")
-        traces.append(_line(x, y, "smoothed loss", {"color": COLORS["smooth"], "width": 2.5},
+        xs, y = downsample(smooth_loss, max_points, "last", x=x)
+        traces.append(_line(xs, y, "smoothed loss", {"color": COLORS["smooth"], "width": 2.5},
                             customdata=_loss_custom(y), **hover))
     if len(val_history):
         vx = np.array([i for i, _ in val_history])
         vy = np.array([v for _, v in val_history], dtype=np.float64)
         traces.append(_line(vx, vy, "validation", {"color": COLORS["val"], "width": 1.5}, mode="lines+markers",
                             marker={"size": 7}, customdata=_loss_custom(vy), **hover))
-    x_end = max(n, val_history[-1][0] if len(val_history) else 0, 1)
+    x_end = max(steps, val_history[-1][0] if len(val_history) else 0, 1)
     if vocab_size:
         u = math.log(vocab_size)
         traces.append(_line([0, x_end], [u, u], f"uniform guess ln({vocab_size})",
@@ -137,7 +148,7 @@ def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None =
         "height": height, "margin": _MARGIN, "hovermode": "x unified", "showlegend": True, "uirevision": "loss",
         "legend": _LEGEND, "xaxis": {"title": {"text": "iteration"}},
         "yaxis": {"title": {"text": "loss (nats per character)"}, "rangemode": "tozero"},
-        "annotations": [] if n else [_empty_note("No training yet: press Step or Run")],
+        "annotations": [] if len(loss) else [_empty_note("No training yet: press Step or Run")],
     }
     return go.Figure({"data": traces, "layout": layout})
 
@@ -146,18 +157,18 @@ def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None =
 
 
 def grad_figure(grad_norm, clipped=None, window: int = 100, max_points: int = MAX_POINTS,
-                height: int = 280) -> go.Figure:
+                height: int = 280, x=None, weights=None) -> go.Figure:
     """Global gradient norm before clipping (log scale, left) and the share of recent steps that were
-    clipped (right, a rolling mean over `window` steps)."""
+    clipped (right, a rolling mean over `window` steps). x, weights: as for loss_figure."""
     traces = []
     if len(grad_norm):
-        x, y = downsample(grad_norm, max_points, "mean")
-        traces.append(_line(x, y, "gradient norm", {"color": COLORS["grad"], "width": 1.2},
+        xs, y = downsample(grad_norm, max_points, "mean", x=x, weights=weights)
+        traces.append(_line(xs, y, "gradient norm", {"color": COLORS["grad"], "width": 1.2},
                             hovertemplate="%{y:.3g}"))
     if clipped is not None and len(clipped):
-        rate = rolling_mean(np.asarray(clipped, dtype=np.float64), window)
-        x, y = downsample(rate, max_points, "last")
-        traces.append(_line(x, y, f"clip rate (last {window} steps)", {"color": COLORS["clip"], "width": 1.5},
+        rate = rolling_mean(np.asarray(clipped, dtype=np.float64), window, weights)
+        xs, y = downsample(rate, max_points, "last", x=x)
+        traces.append(_line(xs, y, f"clip rate (last {window} steps)", {"color": COLORS["clip"], "width": 1.5},
                             hovertemplate="%{y:.0%}", yaxis="y2"))
     layout = {
         "height": height, "margin": _MARGIN, "hovermode": "x unified", "uirevision": "grad", "legend": _LEGEND,
