@@ -59,7 +59,7 @@ def save_checkpoint(trainer: Trainer, file) -> None:
         "seconds": trainer.seconds,
         "status": trainer.status,
         "message": trainer.message,
-        "first_loss": trainer.first_loss,
+        "recent_loss": trainer.recent_loss,
         "smooth_loss": trainer.smooth_loss,
         "rng": trainer.rng.bit_generator.state,
         "val_history": trainer.val_history,
@@ -184,8 +184,9 @@ def _build_trainer(data) -> Trainer:
     trainer.seconds = float(meta["seconds"])
     trainer.status = str(meta["status"]) if meta["status"] in ("ready", "diverged") else "ready"
     trainer.message = str(meta["message"])
-    trainer.first_loss = None if meta["first_loss"] is None else float(meta["first_loss"])
     trainer.smooth_loss = float(meta["smooth_loss"])
+    # the divergence guard's short average; checkpoints from before it had first_loss instead
+    trainer.recent_loss = float(meta.get("recent_loss", trainer.smooth_loss))
     trainer.rng.bit_generator.state = meta["rng"]
     trainer.val_history = [(int(i), float(v)) for i, v in meta["val_history"]]
     trainer.samples = [(int(i), str(s)) for i, s in meta["samples"]]
