@@ -57,7 +57,7 @@ def loss_curves(runs: list[dict], x: str = "iterations", smoothing: float = 0.6,
     fig.update_layout(
         title=f"Training loss (smoothing {smoothing:g})", xaxis_title=title, yaxis_title="loss (nats/char)",
         height=420, margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.2},
-        hovermode="closest",
+        showlegend=True, hovermode="closest",  # the legend names the run even when it is the only one
     )
     if log_y:
         fig.update_yaxes(type="log")

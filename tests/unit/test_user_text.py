@@ -70,3 +70,15 @@ def test_plotly_text_has_no_tag_and_decodes_back(text):
     out = plotly_literal(text)
     assert "<" not in out and ">" not in out
     assert html.unescape(out) == text
+
+
+def test_run_names_reach_plotly_escaped():
+    from rnn.viz.runs import loss_curves, val_curves
+
+    label = '#1 <b>y</b> <a href="http://e">l</a> %{y}'
+    run = {"label": label, "metrics": {"iteration": [1, 2], "chars": [25, 50], "seconds": [0.1, 0.2],
+                                      "loss": [3.0, 2.9]}, "val": [(2, 2.8)]}
+    for fig in (loss_curves([run]), val_curves([run])):
+        trace = fig.data[0]
+        assert trace.name == plotly_literal(label) and "<b>" not in trace.name and "<a" not in trace.name
+        assert label not in (trace.hovertemplate or "")  # the template refers to the name, never embeds it
