@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from model_helpers import shown
 from streamlit.testing.v1 import AppTest
 
 from rnn.checkpoint import checkpoint_bytes
@@ -272,7 +273,7 @@ def test_checkpoint_upload_replaces_the_model_and_syncs_widgets(at):
     np.testing.assert_array_equal(t.flat_params, src.flat_params)
     assert at.select_slider(key="tr_hidden").value == 32
     assert at.select_slider(key="tr_lr").value == pytest.approx(0.05)
-    assert any("Loaded cats.npz" in s.value for s in at.success)
+    assert any("Loaded cats.npz" in shown(s.value) for s in at.success)
     assert not at.warning  # no phantom shape change after loading
     click(at, "tr_step1")
     src.step(1)
@@ -286,12 +287,12 @@ def test_bad_checkpoint_upload_shows_error_and_keeps_model(at):
     at.run()
     assert not at.exception
     assert trainer(at) is t and t.iteration == 10
-    assert any("junk.npz could not be loaded" in e.value and "unchanged" in e.value for e in at.error)
+    assert any("junk.npz could not be loaded" in shown(e.value) and "unchanged" in e.value for e in at.error)
 
 
 def test_apply_checkpoint_helper_reports_reason():
     ok, message = apply_checkpoint(b"PK\x03\x04broken", "broken.npz")
-    assert not ok and "broken.npz could not be loaded" in message
+    assert not ok and "broken.npz could not be loaded" in shown(message)
 
 
 def test_sessions_have_their_own_models():
