@@ -180,7 +180,8 @@ def test_blow_up_goes_back_to_the_last_known_good_state_and_a_lower_rate_continu
     trainer, states, val_before = train_then_blow_up(lr)
     assert trainer.status == "diverged" and "Lower the learning rate" in trainer.message
     n = went_back_to(trainer)
-    assert 290 <= n <= 300 < int(re.search(r"diverged at iteration (\d+)", trainer.message).group(1))
+    fired_at = int(re.search(r"diverged at iteration (\d+)", trainer.message).group(1))
+    assert 300 - rnn.train.KEEP_EVERY <= n <= 300 < fired_at
     assert trainer.iteration == n
     assert_state(trainer, states[n])  # parameters, optimizer memory, h, data position, RNG: those of iteration n
     assert all(len(v) == n for v in trainer.history.values())
@@ -215,9 +216,9 @@ def test_divergence_guard_on_bad_step(monkeypatch, bad):
     def patched(params, inputs, targets, h_prev, **kwargs):
         loss, grads, h_last = real(params, inputs, targets, h_prev, **kwargs)
         calls["n"] += 1
-        if bad == "big_loss" and calls["n"] >= 14:
+        if bad == "big_loss" and calls["n"] >= first_bad:
             loss = 10.0 * loss  # from here on, every step: a sustained blow-up
-        elif calls["n"] == 14:
+        elif calls["n"] == first_bad:
             if bad == "nan_loss":
                 loss = float("nan")
             elif bad == "inf_loss":
@@ -226,18 +227,19 @@ def test_divergence_guard_on_bad_step(monkeypatch, bad):
                 grads["Whh"][0, 0] = np.nan
         return loss, grads, h_last
 
+    keep = rnn.train.KEEP_EVERY
+    first_bad = keep + 4  # the step from iteration keep + 3
     monkeypatch.setattr(rnn.train, "loss_and_grads", patched)
     trainer = make(eval_every=0, sample_every=3)
     states = {}
-    for _ in range(13):
+    for _ in range(keep + 3):
         states[trainer.iteration] = copy_state(trainer)
         trainer.step(1)
-    states[13] = copy_state(trainer)
     taken = trainer.step(20)
     assert trainer.status == "diverged" and (taken == 0 or bad == "big_loss")
-    assert went_back_to(trainer) == trainer.iteration == 10  # the last copy (every KEEP_EVERY = 10)
-    assert_state(trainer, states[10])
-    assert [i for i, _ in trainer.samples] == [3, 6, 9] and len(trainer.history["loss"]) == 10
+    assert went_back_to(trainer) == trainer.iteration == keep  # the last copy (every KEEP_EVERY iterations)
+    assert_state(trainer, states[keep])
+    assert [i for i, _ in trainer.samples] == list(range(3, keep + 1, 3)) and len(trainer.history["loss"]) == keep
     assert trainer.step(5) == 0  # stays stopped until resumed
     trainer.resume()
     assert trainer.status == "ready" and trainer.message == ""
@@ -249,8 +251,9 @@ def test_a_second_blow_up_goes_back_again():
     trainer.resume()
     trainer.set_learning_rate(0.1)
     trainer.step(25)
-    again = copy_state(trainer) if trainer.iteration % 10 == 0 else None
-    good_at = trainer.iteration - trainer.iteration % 10
+    keep = rnn.train.KEEP_EVERY
+    again = copy_state(trainer) if trainer.iteration % keep == 0 else None
+    good_at = trainer.iteration - trainer.iteration % keep
     trainer.set_learning_rate(1000.0)
     while trainer.step(1):
         pass
@@ -274,10 +277,11 @@ def test_blow_up_right_after_loading_keeps_the_state_and_says_so():
 
 def test_copying_the_known_good_state_does_not_change_training():
     a, b = make(eval_every=0), make(eval_every=0)
-    a.step(37)
-    for _ in range(37):
+    a.step(77)
+    for _ in range(77):
         b.step(1)
-    assert np.array_equal(a.flat_params, b.flat_params) and a._good["counters"]["iteration"] == 30
+    keep = rnn.train.KEEP_EVERY
+    assert np.array_equal(a.flat_params, b.flat_params) and a._good["counters"]["iteration"] == 77 // keep * keep
     assert a._good["params"] is not a.flat_params and not np.shares_memory(a._good["params"], a.flat_params)
 
 
