@@ -7,6 +7,7 @@ folder); each one calls ui.widgets.page_setup() first, so any page can be opened
 import streamlit as st
 
 from rnn.corpus import BUILTINS
+from rnn.viz.user_text import markdown_literal
 from ui.state import get_trainer
 from ui.widgets import ICONS, fmt_int, loss_text, page_setup, page_tour
 
@@ -24,14 +25,14 @@ st.markdown(
 st.subheader("Where things stand")
 c1, c2, c3, c4 = st.columns(4)
 desc = BUILTINS[corpus.name][0] if corpus.name in BUILTINS else "your own text"
-c1.metric("Corpus", corpus.name, help=desc)
+c1.metric("Corpus", markdown_literal(corpus.name), help=desc)
 c2.metric("Characters", fmt_int(len(corpus.text)), help=f"{corpus.vocab.size} distinct characters")
 c3.metric("Model", f"{cfg.hidden_size} units", help=f"{cfg.optimizer}, learning rate {cfg.learning_rate:g}")
 c4.metric("Iterations", fmt_int(trainer.iteration),
           help="Smoothed loss " + loss_text(trainer.smooth_loss if trainer.iteration else None))
 if trainer.iteration == 0:
-    st.info(f"A fresh model is ready on **{corpus.name}** ({desc}). No typing needed: open **Train** and press "
-            "**Run**.", icon=":material/arrow_forward:")
+    st.info(f"A fresh model is ready on **{markdown_literal(corpus.name)}** ({desc}). No typing needed: open "
+            "**Train** and press **Run**.", icon=":material/arrow_forward:")
 else:
     st.success(f"Trained for {fmt_int(trainer.iteration)} iterations; smoothed loss "
                f"{loss_text(trainer.smooth_loss)} per character.", icon=ICONS["success"])

@@ -17,6 +17,7 @@ from rnn.corpus import BUILTINS
 from rnn.runs.access import VisitorRuns
 from rnn.runs.store import RunStore, RunStoreError
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
+from rnn.viz.user_text import markdown_literal
 from ui import sweeps
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
@@ -36,18 +37,19 @@ try:
     visitor = VisitorRuns(RunStore(), visible_models())
     runs = visitor.runs()
 except RunStoreError as exc:
-    st.error(str(exc))
+    st.error(markdown_literal(exc))
     if st.button("Move the damaged database aside and start a new one"):
         try:
             sweeps.move_database_aside()
             st.rerun()
         except OSError as err:
-            st.error(f"Could not move the file: {err}")
+            st.error(f"Could not move the file: {markdown_literal(err)}")
     st.stop()
 
 by_id = {r.id: r for r in runs}
 if live().note.startswith("warning"):
-    st.warning(f"This session's training is not being recorded: {live().note.removeprefix('warning: ')}")
+    st.warning("This session's training is not being recorded: "
+               f"{markdown_literal(live().note.removeprefix('warning: '))}")
 
 # ------------------------------------------------------------------ table
 def _label(run_id, status: bool = False) -> str:
@@ -167,7 +169,7 @@ else:
                 visitor.set_tags(rec.id, new_tags)
                 st.rerun()
             except (ValueError, RunStoreError) as exc:
-                st.error(str(exc))
+                st.error(markdown_literal(exc))
     c1, c2, c3 = st.columns(3)
     live_model = visitor.continuable(rec)
     if live_model:
@@ -182,10 +184,10 @@ else:
                    help="Load this run's final checkpoint as the session's model, to continue training or sample."):
         try:
             set_trainer(load_checkpoint(visitor.get(rec.id).checkpoint))  # asked again: only a run we may see
-            st.success(f"Loaded run #{rec.id} ({rec.name}) at iteration {rec.iterations}. "
+            st.success(f"Loaded run #{rec.id} ({markdown_literal(rec.name)}) at iteration {rec.iterations}. "
                        "Open the Train or Sample page to continue.")
         except (CheckpointError, OSError) as exc:
-            st.error(f"Could not open the checkpoint of run #{rec.id}: {exc}")
+            st.error(f"Could not open the checkpoint of run #{rec.id}: {markdown_literal(exc)}")
     if not rec.checkpoint:
         c1.caption("No checkpoint stored for this run (it is still running, or was killed).")
     confirm = c3.checkbox("Yes, delete it", key=f"confirm_delete_{rec.id}", disabled=not mine)
@@ -194,7 +196,7 @@ else:
             visitor.delete(rec.id)
             st.rerun()
         except RunStoreError as exc:
-            st.error(str(exc))
+            st.error(markdown_literal(exc))
 
 # ------------------------------------------------------------------ sweeps
 st.subheader("Sweep")
@@ -229,14 +231,14 @@ if active is None:
                              random_n=int(random_n), workers=int(workers))
                 st.rerun()
             except (ValueError, RunStoreError, OSError) as exc:
-                st.error(str(exc))
+                st.error(markdown_literal(exc))
 else:
     @st.fragment(run_every=1.0)
     def sweep_progress():
         try:
             p = visitor.sweep_progress(active)
         except RunStoreError as exc:
-            st.error(str(exc))
+            st.error(markdown_literal(exc))
             return
         total = max(1, p["total"])
         label = f"Sweep #{active}: {p['done']} of {p['total']} runs done, {p['running']} running"
@@ -254,4 +256,4 @@ else:
 
 last = st.session_state.get(sweeps.LAST_RESULT)
 if last:
-    st.caption(last)
+    st.caption(markdown_literal(last))  # quotes run names and the sweep log

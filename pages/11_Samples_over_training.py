@@ -69,7 +69,7 @@ if chosen_text:
     c1.metric("Novel share", f"{r['novel_share']:.0%}")
     c2.metric("Longest copied stretch", f"{r['longest_length']} chars")
     c3.metric("Copied stretches", f"{len(r['spans'])}")
-    st.markdown(copied_html(chosen_text, r["copied"]), unsafe_allow_html=True)
+    st.html(copied_html(chosen_text, r["copied"]))  # not Markdown: a blank line in a sample would end the HTML block
     if r["longest_length"]:
         st.caption(f"The longest stretch found in the training text ({r['longest_length']} characters, at position "
                    f"{r['corpus_position']:,} of the corpus):")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from rnn.corpus import BUILTINS, DEFAULT_BUILTIN, CorpusError
 from rnn.viz.chars import LEGEND
+from rnn.viz.user_text import markdown_literal
 from ui.data import (
     PENDING,
     corpus_from_builtin,
@@ -49,26 +50,28 @@ if st.button("Use this corpus", type="primary", disabled=make is None, key="data
     try:
         new = make()
         if request_corpus(new):
-            flash("success", f"Now training on **{new.name}**: a fresh model is ready on the Train page.")
+            flash("success", f"Now training on **{markdown_literal(new.name)}**: a fresh model is ready on the "
+                             "Train page.")
             st.rerun()  # redraw everything, the sidebar included, for the new model
     except CorpusError as exc:
-        st.error(f"This text cannot be used: {exc}", icon=ICONS["error"])
+        st.error(f"This text cannot be used: {markdown_literal(exc)}", icon=ICONS["error"])
     except ValueError as exc:  # the text is valid but too short for the current batch streams, etc.
-        st.error(f"This text does not fit the current settings: {exc}", icon=ICONS["error"])
+        st.error(f"This text does not fit the current settings: {markdown_literal(exc)}", icon=ICONS["error"])
 
 pending = st.session_state.get(PENDING)
 if pending is not None:
-    st.warning(f"Switching to **{pending.name}** ({fmt_int(len(pending.text))} characters) discards the current "
-               f"model, trained for {fmt_int(trainer.iteration)} iterations. Download a checkpoint on the Train "
-               "page first if you want to keep it.", icon=ICONS["warning"])
+    st.warning(f"Switching to **{markdown_literal(pending.name)}** ({fmt_int(len(pending.text))} characters) "
+               f"discards the current model, trained for {fmt_int(trainer.iteration)} iterations. Download a "
+               "checkpoint on the Train page first if you want to keep it.", icon=ICONS["warning"])
     c1, c2, _ = st.columns([1.2, 1, 3])
     if c1.button("Apply and reset model", type="primary", key="data_apply"):
         try:
             use_corpus(pending)
-            flash("success", f"Now training on **{pending.name}**: a fresh model is ready on the Train page.")
+            flash("success", f"Now training on **{markdown_literal(pending.name)}**: a fresh model is ready on "
+                             "the Train page.")
             st.rerun()
         except ValueError as exc:
-            st.error(f"This text does not fit the current settings: {exc}", icon=ICONS["error"])
+            st.error(f"This text does not fit the current settings: {markdown_literal(exc)}", icon=ICONS["error"])
     if c2.button("Keep current model", key="data_cancel"):
         st.session_state.pop(PENDING, None)
         st.rerun()
@@ -76,7 +79,7 @@ if pending is not None:
 # ---------------------------------------------------------------- the corpus in use
 corpus = get_trainer().corpus
 st.divider()
-st.subheader(f"In use: {corpus.name}")
+st.subheader(f"In use: {markdown_literal(corpus.name)}")
 n_train = len(corpus.train)
 n_val = 0 if corpus.val is None else len(corpus.val)
 m1, m2, m3, m4 = st.columns(4)

@@ -8,6 +8,7 @@ import streamlit as st
 
 import ui.train as tr
 from rnn.evaluate import bits, perplexity
+from rnn.viz.user_text import markdown_literal
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.loss_words import loss_in_words
@@ -22,8 +23,8 @@ sync_url(trainer.config, builtin_name(trainer.corpus), model_id())  # a link reo
 cfg = trainer.config
 
 st.title("Train")
-st.caption(f"Corpus **{trainer.corpus.name}** · {fmt_int(len(trainer.corpus.train))} training characters · "
-           f"{trainer.vocab.size} symbols. Each step reads {cfg.seq_length} characters per stream, "
+st.caption(f"Corpus **{markdown_literal(trainer.corpus.name)}** · {fmt_int(len(trainer.corpus.train))} training "
+           f"characters · {trainer.vocab.size} symbols. Each step reads {cfg.seq_length} characters per stream, "
            "backpropagates through them and updates the weights.")
 
 ss = st.session_state

@@ -6,6 +6,7 @@ import streamlit as st
 from rnn.sample import next_char_probs, sample_many, warm_state
 from rnn.viz.chars import LEGEND
 from rnn.viz.training import next_char_figure
+from rnn.viz.user_text import markdown_literal
 from ui.state import get_trainer
 from ui.widgets import ICONS, fmt_int, page_setup, text_block
 
@@ -51,7 +52,7 @@ try:
     texts = sample_many(trainer.params, trainer.vocab, length, [*TEMPERATURES, 0.0], top_k=top_k or None,
                         prime=prime, seed=int(seed), h=trainer.h[0])
 except ValueError as exc:
-    st.error(f"Cannot sample: {exc}", icon=ICONS["error"])
+    st.error(f"Cannot sample: {markdown_literal(exc)}", icon=ICONS["error"])
     texts = None
 
 if texts:
@@ -74,7 +75,7 @@ temperature = p2.slider("Temperature", 0.0, 2.0, 1.0, step=0.05, key="sm_tempera
 try:
     _, logits = warm_state(trainer.params, trainer.vocab, prefix, h=trainer.h[0])
 except ValueError as exc:
-    st.error(f"Cannot read the prefix: {exc}", icon=ICONS["error"])
+    st.error(f"Cannot read the prefix: {markdown_literal(exc)}", icon=ICONS["error"])
     st.stop()
 k = top_k or None
 probs = next_char_probs(logits, temperature, k)

@@ -101,8 +101,8 @@ st.plotly_chart(walkthrough_params_figure(w), key="bptt_params_chart", config=PL
 st.caption("A healthy update changes each parameter by roughly 1/1000 of its size per step.")
 
 if tot.would_diverge:
-    st.warning("The Trainer's divergence guard would refuse this step (the loss is far above where it started).",
-               icon="⚠️")
+    st.warning("The Trainer's divergence guard would refuse this step (the loss is not finite, or the recent loss is "
+               "far above the smoothed loss) and go back to its last known-good state.", icon="⚠️")
 if is_running():
     st.caption("The model is training live, so its next step keeps changing: pause it on the Train page to "
                "take exactly this step.")

@@ -64,7 +64,7 @@ def save_checkpoint(trainer: Trainer, file) -> None:
         "seconds": trainer.seconds,
         "status": trainer.status,
         "message": trainer.message,
-        "first_loss": trainer.first_loss,
+        "recent_loss": trainer.recent_loss,
         "smooth_loss": trainer.smooth_loss,
         "rng": trainer.rng.bit_generator.state,
         "val_history": trainer.val_history,
@@ -252,9 +252,8 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     seconds, smooth_loss = _finite(meta, "seconds"), _finite(meta, "smooth_loss")
     if not 0 <= seconds <= MAX_COUNTER:
         raise CheckpointError(f"the stored training time ({seconds:.3g} s) is out of range")
-    first_loss = meta["first_loss"]  # may be NaN: a run whose very first step diverged
-    if first_loss is not None and (isinstance(first_loss, bool) or not isinstance(first_loss, (int, float))):
-        raise CheckpointError("the stored first loss is not a number")
+    # the divergence guard's short average; checkpoints from before it had first_loss instead
+    recent_loss = _finite(meta, "recent_loss", optional=True)
 
     # every other entry's size follows from the declared shapes: checked from the directory before reading
     dtype = DTYPES[config.dtype]
@@ -317,7 +316,7 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     trainer.seconds, trainer.smooth_loss = seconds, smooth_loss
     trainer.status = str(meta["status"]) if meta["status"] in ("ready", "diverged") else "ready"
     trainer.message = str(meta["message"])
-    trainer.first_loss = None if first_loss is None else float(first_loss)
+    trainer.recent_loss = smooth_loss if recent_loss is None else recent_loss
     trainer.rng.bit_generator.state = meta["rng"]
     trainer.val_history = [(int(i), float(v)) for i, v in meta["val_history"]]
     trainer.samples = [(int(i), str(s)) for i, s in meta["samples"]]

@@ -117,7 +117,7 @@ class TrainConfig:
     sample_every: int = 0  # iterations between stored samples (0: never)
     sample_length: int = 200
     health_every: int = 500  # iterations between training-health records (0: never); see Trainer.health_interval
-    divergence_factor: float = 3.0  # stop when loss > factor * first loss (char-rnn uses 3)
+    divergence_factor: float = 3.0  # stop when the recent loss > factor * the smoothed loss (rnn/train.py)
 
     def validate(self) -> TrainConfig:
         problems = [p for s in SETTINGS.values() if (p := s.problem(getattr(self, s.name)))]
@@ -170,7 +170,8 @@ _SETTINGS = (
     Setting("sample_every", "Sample every", "iterations between stored samples (0: never)", low=0),
     Setting("sample_length", "Sample length", "characters per stored sample", low=0),
     Setting("health_every", "Health every", "iterations between training-health records (0: never)", low=0),
-    Setting("divergence_factor", "Divergence factor", "stop when the loss exceeds this times the first loss",
+    Setting("divergence_factor", "Divergence factor",
+            "stop (and go back to the last known-good state) when the recent loss exceeds this times the smoothed loss",
             low=1.0, above=True),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _SETTINGS}

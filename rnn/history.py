@@ -85,6 +85,12 @@ class History(dict):
             raise ValueError(f"cannot append at step {index}: this history holds steps {self.start}..{self.total}")
         return History({k: base[k][:max(keep, 0)] + list(records[k]) for k in HISTORY_KEYS}, base.bins).compacted()
 
+    def until(self, steps: int) -> History:
+        """A new history of the first `steps` steps (the divergence guard going back). Steps already binned
+        stay in their bins: a bin is an average and cannot be cut."""
+        keep = max(0, steps - self.start)
+        return History({k: self[k][:keep] for k in HISTORY_KEYS}, self.bins)
+
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], bins: dict[str, np.ndarray] | None = None) -> History:
         """From a checkpoint's arrays (an old checkpoint has every step exactly and no bins: moved now)."""

@@ -26,14 +26,29 @@ from .optim import clip_grads, make_optimizer
 from .runtime import one_blas_thread
 from .sample import sample
 
+# The divergence guard. It compares the recent loss (an average over about ten steps, so one noisy chunk of a
+# tiny corpus cannot trip it) with the smoothed loss (min-char-rnn's, over about a thousand steps; it starts at
+# the uniform guess ln V), floored at LOSS_FLOOR. When it fires, the trainer goes back to its last known-good
+# state: a copy taken at most every KEEP_EVERY iterations of a state whose own loss was healthy.
+RECENT_WEIGHT = 0.9  # recent_loss = RECENT_WEIGHT * recent_loss + (1 - RECENT_WEIGHT) * loss, per step
+LOSS_FLOOR = 1.0  # nats/char: a few times less is within the first steps' noise on a tiny corpus
+HEALTHY = 1.5  # a state is known good when the loss it gives is at most HEALTHY times the reference
+KEEP_EVERY = 20  # iterations between copies of the known-good state: one copy costs ~1/6 of a step (H=100, B=1)
 
-def is_divergent(loss_per_char: float, grad_norm: float, first_loss: float | None, factor: float) -> bool:
-    """The divergence guard (char-rnn's rule): a step diverges when its loss or gradient norm is not finite,
-    or its loss exceeds `factor` times the first loss of the run (no first loss yet: only non-finite counts).
-    The global norm is NaN/inf exactly when some gradient element is."""
+
+def divergence_reference(smooth_loss: float) -> float:
+    """What the guard compares against: the smoothed loss, but never less than LOSS_FLOOR."""
+    return max(smooth_loss, LOSS_FLOOR)
+
+
+def is_divergent(loss_per_char: float, grad_norm: float, recent_loss: float, reference: float,
+                 factor: float) -> bool:
+    """The divergence guard's rule: a step diverges when its loss or gradient norm is not finite (the global
+    norm is NaN/inf exactly when some gradient element is), or when the recent loss, this step included,
+    exceeds `factor` times the reference (divergence_reference)."""
     if not (math.isfinite(loss_per_char) and math.isfinite(grad_norm)):
         return True
-    return first_loss is not None and loss_per_char > factor * first_loss
+    return recent_loss > factor * reference
 
 
 class Trainer:
@@ -79,8 +94,10 @@ class Trainer:
         self.status = "ready"  # ready | diverged
         self.read_only = False  # True for a live model's replica (rnn/service), which never trains
         self.message = ""
-        self.first_loss: float | None = None
         self.smooth_loss = math.log(self.vocab.size)  # the seed starts it at the uniform guess
+        self.recent_loss = self.smooth_loss  # the guard's short average (see RECENT_WEIGHT)
+        self._good: dict | None = None  # the last known-good state (see _one_step); in memory only
+        self._spare: dict | None = None  # the arrays of the next copy, reused
         self.history = History()  # the newest steps exactly, older ones binned (bounded: see history.py)
         self.val_history: list[tuple[int, float]] = []  # (iteration, nats/char)
         self.samples: list[tuple[int, str]] = []  # (iteration, text)
@@ -238,23 +255,26 @@ class Trainer:
     def _one_step(self) -> bool:
         cfg = self.config
         t0 = time.perf_counter()
+        # A copy of the state before this step, every KEEP_EVERY iterations; it becomes the known-good state
+        # once this step shows that its loss is healthy (taken first: _next_batch may wrap the data).
+        good, candidate = self._good, None
+        if good is None or (self.iteration % KEEP_EVERY == 0 and self.iteration > good["counters"]["iteration"]):
+            candidate = self._copy_state(self._spare)
         inputs, targets = self._next_batch()
         h_prev = self.h
         loss, _, h_last = loss_and_grads(self.params, inputs, targets, self.h, grads_out=self.grads,
                                          workspace=self._workspace)
         per_char = loss / inputs.size
-        if self.first_loss is None:
-            self.first_loss = per_char
         norm, clipped = clip_grads({"all": self.flat_grads}, cfg.clip)  # in place; unused if we stop
-        if is_divergent(per_char, norm, self.first_loss, cfg.divergence_factor):
-            # Keep the last good parameters: this step's update is never applied.
-            self.status = "diverged"
-            self.message = (
-                f"Training diverged at iteration {self.iteration}: loss {per_char:.3g} nats/char "
-                f"(started at {self.first_loss:.3g}). The parameters from before this step are kept. "
-                "Lower the learning rate or the clip value, then continue or reset."
-            )
+        reference = divergence_reference(self.smooth_loss)
+        recent = RECENT_WEIGHT * self.recent_loss + (1 - RECENT_WEIGHT) * per_char
+        if is_divergent(per_char, norm, recent, reference, cfg.divergence_factor):
+            self._diverged(good or candidate, per_char, recent, reference)
             return False
+        if candidate is not None:  # keep the spare's arrays for the next copy
+            healthy = per_char <= HEALTHY * reference
+            self._good, self._spare = (candidate, good) if healthy else (good, candidate)
+        self.recent_loss = recent
         self.optimizer.step({"all": self.flat_params}, {"all": self.flat_grads})
         self.h = h_last
         self.pointer += cfg.seq_length
@@ -297,11 +317,70 @@ class Trainer:
             grad_norm=float(np.mean(self.history["grad_norm"][-window:])), clip_rate=self.clip_rate(window))])
 
     def resume(self):
-        """Clear a divergence stop so training can continue (for example after lowering the LR)."""
+        """Clear a divergence stop so training can continue (for example after lowering the LR). The guard's
+        recent average starts again from the smoothed loss (after going back it is already close to it)."""
         if self.status == "diverged":
             self.status = "ready"
             self.message = ""
-            self.first_loss = None  # re-anchor the guard at the current loss
+            self.recent_loss = self.smooth_loss
+
+    def would_diverge(self, loss_per_char: float, grad_norm: float) -> bool:
+        """Whether the guard would refuse a step with this loss and (clipped) gradient norm, from here."""
+        recent = RECENT_WEIGHT * self.recent_loss + (1 - RECENT_WEIGHT) * loss_per_char
+        return is_divergent(loss_per_char, grad_norm, recent, divergence_reference(self.smooth_loss),
+                            self.config.divergence_factor)
+
+    # ------------------------------------------------------------------ the known-good state
+    GOOD_COUNTERS = ("iteration", "epoch", "pointer", "chars_trained", "seconds", "smooth_loss", "recent_loss")
+
+    def _copy_state(self, into: dict | None = None) -> dict:
+        """A copy of everything a step changes: parameters, optimizer memory, hidden state, random stream,
+        counters and the length of the histories. Written into `into`'s arrays when they fit (no allocation)."""
+        opt = self.optimizer.state_dict()
+        if into is None or into["optimizer"] != self.optimizer.name or into["h"].shape != self.h.shape:
+            into = {"params": np.empty_like(self.flat_params), "h": np.empty_like(self.h),
+                    "opt": {k: np.empty_like(v) for k, v in opt.items()}, "optimizer": self.optimizer.name}
+        np.copyto(into["params"], self.flat_params)
+        np.copyto(into["h"], self.h)
+        for k, v in opt.items():
+            np.copyto(into["opt"][k], v)
+        into["rng"] = self.rng.bit_generator.state
+        into["counters"] = {k: getattr(self, k) for k in self.GOOD_COUNTERS}
+        into["n_history"] = self.history.total
+        return into
+
+    def _diverged(self, good: dict, per_char: float, recent: float, reference: float) -> None:
+        """Stop, and go back to the known-good state `good`; the records after it are cut off."""
+        at = self.iteration
+        np.copyto(self.flat_params, good["params"])
+        self.h = good["h"].copy()
+        if good["optimizer"] == self.optimizer.name:
+            self.optimizer.load_state_dict(good["opt"])
+        else:  # switched optimizer since: its memory starts empty again, as it did at the switch
+            self.optimizer = make_optimizer(self.optimizer.name, {"all": self.flat_params}, self.optimizer.lr)
+        self.rng.bit_generator.state = good["rng"]
+        for k, v in good["counters"].items():
+            setattr(self, k, v)
+        n, back = good["n_history"], self.iteration
+        # new lists, never cut in place: a page may be drawing the old ones
+        self.history = self.history.until(n)
+        self.val_history = [(i, v) for i, v in self.val_history if i <= back]
+        self.samples = [(i, t) for i, t in self.samples if i <= back]
+        self.health_history = [r for r in self.health_history if r.iteration <= back]
+        if good is self._good:
+            kept = (f"Went back to iteration {back}, the last state known good: its parameters, optimizer memory, "
+                    "hidden state, data position and random stream are restored, and the curves and samples after "
+                    f"it are dropped ({at - back} step(s) undone).")
+        else:  # the copy from before this step: no earlier state was checked yet (just built or loaded)
+            self._good, self._spare = good, None
+            kept = (f"No earlier state was known good (the model was just loaded), so it stays at iteration {back}: "
+                    "this step's update was not applied.")
+        self.status = "diverged"
+        self.message = (
+            f"Training diverged at iteration {at}: loss {per_char:.3g} nats/char, recent average {recent:.3g} "
+            f"against a smoothed {reference:.3g}. {kept} Lower the learning rate or the clip value, then continue "
+            "or reset."
+        )
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self) -> float | None:
@@ -347,7 +426,7 @@ class Trainer:
     # ------------------------------------------------------------------ replicas (rnn/service)
     # A live model trains in a worker process; the server keeps a replica that pages read. These three
     # methods are how a replica follows the model: light state often, the arrays when a page needs them.
-    COUNTERS = ("iteration", "epoch", "pointer", "chars_trained", "seconds", "smooth_loss", "first_loss",
+    COUNTERS = ("iteration", "epoch", "pointer", "chars_trained", "seconds", "smooth_loss", "recent_loss",
                 "status", "message")
 
     def export_state(self, arrays: bool = True) -> dict:

@@ -6,6 +6,7 @@ import re
 
 from rnn.checkpoint import CheckpointError, load_checkpoint
 from rnn.train import Trainer
+from rnn.viz.user_text import markdown_literal
 from ui.state import model_id, registry, set_trainer
 
 
@@ -25,15 +26,17 @@ def deferred_checkpoint():
 def apply_checkpoint(data: bytes, filename: str = "the file") -> tuple[bool, str]:
     """Load an uploaded checkpoint and make it the session's model.
 
-    Returns (ok, message). On failure the current model is untouched and the message says what was wrong.
+    Returns (ok, message), the message as Markdown with the file name, the corpus name and the error (which may
+    quote the file's contents) made literal. On failure the current model is untouched and it says what was wrong.
     """
+    filename = markdown_literal(filename)
     try:
         trainer = load_checkpoint(data)
     except CheckpointError as exc:
-        return False, f"{filename} could not be loaded: {exc}. The current model is unchanged."
+        return False, f"{filename} could not be loaded: {markdown_literal(exc)}. The current model is unchanged."
     except Exception as exc:  # never let a hostile file put a traceback on the page
-        return False, (f"{filename} could not be loaded ({type(exc).__name__}: {exc}). "
+        return False, (f"{filename} could not be loaded ({type(exc).__name__}: {markdown_literal(exc)}). "
                        "The current model is unchanged.")
     set_trainer(trainer)
-    return True, (f"Loaded {filename}: {trainer.corpus.name}, {trainer.config.hidden_size} hidden units, "
-                  f"iteration {trainer.iteration:,}. Training continues exactly where it was saved.")
+    return True, (f"Loaded {filename}: {markdown_literal(trainer.corpus.name)}, {trainer.config.hidden_size} hidden "
+                  f"units, iteration {trainer.iteration:,}. Training continues exactly where it was saved.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnn.train import Trainer
+from rnn.viz.user_text import markdown_literal
 
 PLOT_CONFIG = {"displaylogo": False}
 
@@ -36,4 +37,5 @@ def clean_text_input(trainer: Trainer, text: str) -> tuple[str, list[str]]:
 def dropped_warning(missing: list[str]) -> None:
     if missing:
         shown = ", ".join(repr(c) for c in missing[:8])
-        st.warning(f"Left out {len(missing)} character(s) the model has never seen: {shown}", icon="⚠️")
+        st.warning(f"Left out {len(missing)} character(s) the model has never seen: {markdown_literal(shown)}",
+                   icon="⚠️")

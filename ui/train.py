@@ -18,6 +18,7 @@ from rnn.config import LIVE, MODEL, SETTINGS, Setting
 from rnn.optim import DEFAULT_LR
 from rnn.train import Trainer
 from rnn.viz.training import MAX_POINTS, grad_figure, loss_figure
+from rnn.viz.user_text import markdown_literal
 from ui.baselines import baselines_for
 from ui.history import history_arrays
 from ui.state import command, get_trainer, is_running, models_per_worker, reset_model, set_trainer
@@ -99,7 +100,7 @@ def _change(**settings) -> str | None:
     error = command("change", **settings)
     if error:
         sync_widgets(get_trainer(fresh=False), force=True)
-        flash("error", f"Not changed: {error}.")
+        flash("error", f"Not changed: {markdown_literal(error)}.")
     return error
 
 
@@ -150,7 +151,8 @@ def apply_shape() -> None:
         flash("error", f"These settings are over this server's budget: {exc}. The current model is unchanged.")
         return
     except ValueError as exc:
-        flash("error", f"These settings do not fit the corpus: {exc}. The current model is unchanged.")
+        flash("error", f"These settings do not fit the corpus: {markdown_literal(exc)}. The current model is "
+                       "unchanged.")
         return
     flash("success", f"New model: {cfg.hidden_size} hidden units, {cfg.batch_size} stream(s), {cfg.dtype}, "
                      f"seed {cfg.seed}.")
@@ -170,7 +172,7 @@ def do_steps(n: int) -> None:
     """Step N: the worker takes exactly N steps (in slices, so Pause can stop a long Step 100)."""
     error = command("step", n=n, timeout=STEP_WAIT_SECONDS)
     if error and error != "timeout":
-        flash("error", f"Not stepped: {error}.")
+        flash("error", f"Not stepped: {markdown_literal(error)}.")
 
 
 def toggle_run() -> None:
@@ -219,12 +221,14 @@ def figures(trainer: Trainer, running: bool):
 def status_line(trainer: Trainer, record) -> tuple[str, str]:
     """(kind, text) of the one status banner: what the model is doing now, in words."""
     if trainer.status == "diverged":
-        return "error", (f"**Training diverged and is paused.** {trainer.message} Nothing was lost: press Step or "
-                         "Run to continue (after lowering the learning rate).")
+        # the message says which iteration the model went back to and what was restored; it is text (a
+        # checkpoint carries it), never Markdown
+        return "error", (f"**Training diverged and is paused.** {markdown_literal(trainer.message)} Press Step or "
+                         "Run to continue from there (after lowering the learning rate).")
     if record.pending_steps:
         return "info", f"Stepping: {record.pending_steps:,} steps to go."
     if record.running:
         return "success", "Training live in a worker process. It keeps training if you reload or open other pages."
     if record.note:
-        return "info", record.note
+        return "info", markdown_literal(record.note)
     return "info", "Paused. Press **Run** to train live, or **Step** to go one step at a time."

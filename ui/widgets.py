@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from rnn.evaluate import bits
+from rnn.viz.user_text import markdown_literal
 from ui.query import ignored_notice
 from ui.state import get_trainer, init_state, is_running, model_notice
 
@@ -56,7 +57,7 @@ def _sidebar_model(show_progress: bool) -> None:
     corpus, cfg = trainer.corpus, trainer.config
     st.markdown("#### Current model")
     st.caption(
-        f"**Corpus** {html.escape(corpus.name)} · {fmt_int(len(corpus.text))} chars · "
+        f"**Corpus** {markdown_literal(corpus.name)} · {fmt_int(len(corpus.text))} chars · "
         f"{corpus.vocab.size} symbols"
     )
     st.caption(

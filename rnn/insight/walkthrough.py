@@ -15,7 +15,6 @@ import numpy as np
 
 from ..model import PARAM_NAMES, forward, loss_and_grads
 from ..optim import EPS, clip_grads
-from ..train import is_divergent
 from .health import SATURATION, gradient_through_time
 
 
@@ -67,7 +66,7 @@ class StepTotals:
     seq_length: int
     wrapped: bool  # the chunk restarts the text (h_prev is zero)
     stream: int
-    would_diverge: bool  # the Trainer's divergence guard refuses such a step; the parameters stay
+    would_diverge: bool  # the Trainer's divergence guard refuses such a step (and goes back to its known-good state)
 
 
 @dataclass
@@ -190,7 +189,7 @@ def walkthrough(trainer, stream: int = 0) -> Walkthrough:
         seq_length=int(T),
         wrapped=bool(wrapped),
         stream=int(stream),
-        would_diverge=is_divergent(per_char, float(norm), trainer.first_loss, cfg.divergence_factor),
+        would_diverge=trainer.would_diverge(per_char, float(norm)),
     )
     return Walkthrough(
         steps=steps, params=table, totals=totals, h_prev=h_prev[stream].copy(), hs=hs[stream].copy(),

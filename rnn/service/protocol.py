@@ -55,7 +55,7 @@ class Snapshot:
     pending_steps: int
     run_id: int | None
     config: TrainConfig
-    counters: dict  # iteration, epoch, pointer, chars_trained, seconds, smooth_loss, first_loss, status, message
+    counters: dict  # iteration, epoch, pointer, chars_trained, seconds, smooth_loss, recent_loss, status, message
     history_from: int  # index of the first history entry in `history`
     history: dict[str, list]
     val_history: list

@@ -1,4 +1,6 @@
-"""Figures for comparing runs: overlaid loss curves and a parallel-coordinates plot."""
+"""Figures for comparing runs: overlaid loss curves and a parallel-coordinates plot.
+
+Run labels are user text (run and corpus names): they reach Plotly only through plotly_literal."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .training import MAX_POINTS, downsample
+from .user_text import plotly_literal
 
 X_AXES = {"iterations": ("iteration", "Iteration"), "characters": ("chars", "Characters trained"),
           "seconds": ("seconds", "Training seconds")}
@@ -46,14 +49,15 @@ def loss_curves(runs: list[dict], x: str = "iterations", smoothing: float = 0.6,
         ys = smooth([np.nan if v is None else v for v in m["loss"]], smoothing)
         xs, ys = downsample(ys, MAX_POINTS, "last", x=xs)
         fig.add_trace(go.Scatter(
-            x=xs, y=ys.astype(np.float32), mode="lines", name=run["label"],
+            x=xs, y=ys.astype(np.float32), mode="lines", name=plotly_literal(run["label"]),
             line={"color": COLORS[i % len(COLORS)], "width": 2},
-            hovertemplate=f"{run['label']}<br>{title}: %{{x:,.0f}}<br>loss %{{y:.4f}} nats/char<extra></extra>",
+            # the name by reference: a label pasted into the template could hold %{...} of its own
+            hovertemplate=f"%{{fullData.name}}<br>{title}: %{{x:,.0f}}<br>loss %{{y:.4f}} nats/char<extra></extra>",
         ))
     fig.update_layout(
         title=f"Training loss (smoothing {smoothing:g})", xaxis_title=title, yaxis_title="loss (nats/char)",
         height=420, margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.2},
-        hovermode="closest",
+        showlegend=True, hovermode="closest",  # the legend names the run even when it is the only one
     )
     if log_y:
         fig.update_yaxes(type="log")
@@ -77,7 +81,7 @@ def val_curves(runs: list[dict], x: str = "iterations") -> go.Figure:
             src = np.asarray(m["iteration"], dtype=np.float64)
             dst = np.asarray(m[key], dtype=np.float64)
             xs = np.interp(its, src, dst) if src.size else its
-        fig.add_trace(go.Scatter(x=xs, y=[v for _, v in val], mode="lines+markers", name=run["label"],
+        fig.add_trace(go.Scatter(x=xs, y=[v for _, v in val], mode="lines+markers", name=plotly_literal(run["label"]),
                                  line={"color": COLORS[i % len(COLORS)]}))
     fig.update_layout(title="Validation loss", xaxis_title=title, yaxis_title="loss (nats/char)", height=320,
                       margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.3})
@@ -99,7 +103,7 @@ def parallel_coordinates(rows: list[dict]) -> go.Figure:
             if field == "optimizer":
                 names = sorted({str(v) for v in vals})
                 dims.append({"label": label, "values": [names.index(str(v)) for v in vals],
-                             "tickvals": list(range(len(names))), "ticktext": names,
+                             "tickvals": list(range(len(names))), "ticktext": [plotly_literal(n) for n in names],
                              "range": [-0.5, len(names) - 0.5]})
             elif field == "learning_rate":
                 dims.append({"label": label, "values": [math.log10(float(v)) for v in vals]})

@@ -35,3 +35,11 @@ def wait_for(condition, seconds: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def shown(markdown_source: str) -> str:
+    """What a reader sees of an element's Markdown source, as far as user text goes: AppTest gives the source,
+    where names and messages are backslash-escaped (rnn/viz/user_text.py markdown_literal)."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown_source)

@@ -53,7 +53,10 @@ def chart(at, key):
 
 
 def html_bodies(at):
-    return [m.value for m in at.markdown if getattr(m.proto, "allow_html", False)]
+    """Every HTML string the page renders: st.markdown with HTML allowed, and st.html (text_block, the copied
+    highlight)."""
+    return [m.value for m in at.markdown if getattr(m.proto, "allow_html", False)] + [
+        h.proto.body for h in at.get("html")]
 
 
 def chart_specs(at):

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from model_helpers import model, wait_for
+from model_helpers import model, shown, wait_for
 from streamlit.testing.v1 import AppTest
 
 from rnn.config import SETTINGS
@@ -156,7 +156,7 @@ def test_sweep_launcher_runs_and_reports(home, corpus_choice):
     runs = RunStore(home).list_runs()
     assert len(runs) == 2 and {r.status for r in runs} == {"finished"}
     assert {r.corpus_name for r in runs} == {"zen"} and {r.vocab_size for r in runs} == {45}
-    assert any("Sweep #" in c.value and "2 of 2" in c.value for c in at.caption)
+    assert any("Sweep #" in shown(c.value) and "2 of 2" in shown(c.value) for c in at.caption)
 
 
 def test_bad_sweep_values_show_an_error(home):

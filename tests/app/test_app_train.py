@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from model_helpers import shown
 from streamlit.testing.v1 import AppTest
 
 from rnn.checkpoint import checkpoint_bytes
@@ -240,7 +241,7 @@ def test_a_new_model_starts_paused(at, how):
 def test_divergence_pauses_with_a_message_and_keeps_the_model(at):
     src = Trainer(make_corpus("the cat sat on the mat. " * 40, "cats"), TrainConfig(hidden_size=16))
     src.step(10)
-    src.first_loss = 1e-3  # any next loss now counts as a blow-up
+    src.recent_loss = 1e9  # as if it had just blown up: the next step counts as divergent
     at.file_uploader(key="tr_upload").set_value(("cats.npz", checkpoint_bytes(src), "application/octet-stream"))
     at.run()
     click(at, "tr_run")
@@ -249,11 +250,35 @@ def test_divergence_pauses_with_a_message_and_keeps_the_model(at):
     assert t.iteration == 10 and running(at) is False
     at.run()
     assert at.button(key="tr_run").label == "Run"
-    assert any("diverged" in e.value.lower() for e in at.error)
+    assert any("diverged" in e.value.lower() and "No earlier state was known good" in e.value for e in at.error)
     np.testing.assert_array_equal(t.flat_params, src.flat_params)  # the bad step was never applied
     click(at, "tr_step1")  # stepping resumes from the kept parameters
     t = trainer(at)
     assert t.status == "ready" and t.iteration == 11
+
+
+def test_learning_rate_1_blows_up_goes_back_and_a_lower_rate_continues(at):
+    """The worker's guard fires after the rate is raised to the widget's top (1.0): the page says which
+    iteration the model went back to; at the old rate Step trains on from there."""
+    click(at, "tr_step100")
+    wait_for(lambda: trainer(at).iteration == 100)
+    good = trainer(at).flat_params.copy()
+    at.select_slider(key="tr_lr").set_value(1.0).run()
+    for _ in range(6):  # Step 100 until the guard fires (it waits a few seconds per click)
+        click(at, "tr_step100")
+        wait_for(lambda: registry().status(at.session_state["model_id"]).pending_steps == 0, 60)
+        if trainer(at).status == "diverged":
+            break
+    t = trainer(at)
+    assert t.status == "diverged" and t.iteration == 100
+    np.testing.assert_array_equal(t.flat_params, good)
+    at.run()
+    shown = " ".join(e.value for e in at.error)
+    assert "Went back to iteration 100" in shown and "optimizer memory" in shown and "Nothing was lost" not in shown
+    at.select_slider(key="tr_lr").set_value(0.1).run()
+    click(at, "tr_step10")
+    wait_for(lambda: trainer(at).iteration == 110)
+    assert trainer(at).status == "ready"
 
 
 def test_checkpoint_upload_replaces_the_model_and_syncs_widgets(at):
@@ -269,7 +294,7 @@ def test_checkpoint_upload_replaces_the_model_and_syncs_widgets(at):
     np.testing.assert_array_equal(t.flat_params, src.flat_params)
     assert at.select_slider(key="tr_hidden").value == 32
     assert at.select_slider(key="tr_lr").value == pytest.approx(0.05)
-    assert any("Loaded cats.npz" in s.value for s in at.success)
+    assert any("Loaded cats.npz" in shown(s.value) for s in at.success)
     assert not at.warning  # no phantom shape change after loading
     click(at, "tr_step1")
     src.step(1)
@@ -283,12 +308,12 @@ def test_bad_checkpoint_upload_shows_error_and_keeps_model(at):
     at.run()
     assert not at.exception
     assert trainer(at) is t and t.iteration == 10
-    assert any("junk.npz could not be loaded" in e.value and "unchanged" in e.value for e in at.error)
+    assert any("junk.npz could not be loaded" in shown(e.value) and "unchanged" in e.value for e in at.error)
 
 
 def test_apply_checkpoint_helper_reports_reason():
     ok, message = apply_checkpoint(b"PK\x03\x04broken", "broken.npz")
-    assert not ok and "broken.npz could not be loaded" in message
+    assert not ok and "broken.npz could not be loaded" in shown(message)
 
 
 def test_sessions_have_their_own_models():

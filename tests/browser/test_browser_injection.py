@@ -14,6 +14,7 @@ from streamlit_app import (
     RERUN_TIMEOUT_MS,
     assert_no_exception,
     button,
+    chart,
     click_and_wait,
     go_to,
     metric_value,
@@ -143,3 +144,106 @@ def test_uploaded_file_name_with_html_is_shown_as_text(page: Page, app_url):
         assert_no_exception(page)
         text = check_frames(page, f"{title} (uploaded file name)")
         assert name in text, f"{title}: the file name should show as text"
+
+
+# --------------------------------------------------------------------------- Markdown in names and samples
+# Names and samples are user text too: a crafted corpus name (from a file name or a checkpoint), the run named
+# after it and a stored sample must show literally wherever they appear, as Markdown never (no image loaded, no
+# link, no heading, no bold).
+IMAGE_URL = "http://127.0.0.1:9/x.png"
+MD_PAYLOAD = f"**x** ![i]({IMAGE_URL}) <b>y</b> # H [l](http://e)"
+# A file name cannot hold "/": the uploaded one points its image at this server instead.
+MD_FILE_NAME = "**x** ![i](x.png) <b>y</b> # H [l](e).txt"
+MD_CORPUS = (MD_PAYLOAD + "\n") * 10 + "Plain words and more plain words, to have something to learn.\n" * 10
+
+MARKDOWN_JS = """(needles) => {
+    const hits = [];
+    for (const el of document.querySelectorAll('img, image')) {
+        const src = el.getAttribute('src') || el.getAttribute('href') || el.getAttribute('xlink:href') || '';
+        if (src.includes('x.png') || src.includes('127.0.0.1:9')) hits.push('img ' + src);
+    }
+    for (const el of document.querySelectorAll('a')) {
+        const href = el.getAttribute('href') || el.getAttribute('xlink:href') || '';
+        if (href === 'http://e' || href === 'http://e/' || href === 'e' || href.endsWith('/e')) hits.push('a ' + href);
+    }
+    for (const el of document.querySelectorAll('h1, h2, h3, h4, h5, h6'))
+        if (/^\\s*H( \\[l\\]|\\s*$)/.test(el.textContent)) hits.push('heading ' + el.textContent);
+    for (const el of document.querySelectorAll('strong, b, em, i'))
+        if (['x', 'y', '*x*'].includes(el.textContent.trim())) hits.push(el.tagName + ' ' + el.textContent);
+    return {hits, text: document.body ? document.body.innerText : ''};
+}"""
+
+
+def check_markdown(page: Page, where: str) -> str:
+    """No frame rendered the payload as Markdown or HTML; returns all frames' text, whitespace collapsed."""
+    texts = []
+    for frame in page.frames:
+        try:
+            state = frame.evaluate(MARKDOWN_JS, None)
+        except Exception:  # a frame detached while we looked
+            continue
+        assert not state["hits"], f"{where}: user text rendered as Markdown in {frame.url}: {state['hits']}"
+        texts.append(state["text"])
+    return " ".join(" ".join(texts).split())
+
+
+def _md_checkpoint() -> bytes:
+    from rnn.checkpoint import checkpoint_bytes
+    from rnn.corpus import make_corpus
+    from rnn.train import TrainConfig, Trainer
+
+    t = Trainer(make_corpus(MD_CORPUS, MD_PAYLOAD), TrainConfig(hidden_size=16, sample_every=0, eval_every=5))
+    t.step(20)
+    t.samples.append((t.iteration, MD_PAYLOAD))  # a stored sample holding the same text
+    return checkpoint_bytes(t)
+
+
+def test_markdown_in_names_and_samples_is_shown_literally(page: Page, app_url):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_app(page, app_url)
+
+    # 1. an uploaded corpus file with Markdown in its name
+    go_to(page, "Data")
+    page.get_by_test_id("stRadio").filter(has_text="Source").get_by_text("Upload file", exact=True).click()
+    wait_idle(page)
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Text file (.txt)")
+    uploader.locator('input[type="file"]').set_input_files(
+        {"name": MD_FILE_NAME, "mimeType": "text/plain", "buffer": MD_CORPUS.encode()})
+    expect(uploader.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page)
+    click_and_wait(page, button(page, "Use this corpus"))
+    confirm = button(page, "Apply and reset model")
+    if confirm.count():
+        click_and_wait(page, confirm)
+    expect(metric_value(page, "Characters")).to_have_text(re.compile(rf"^\s*{len(MD_CORPUS):,}\s*$"))
+    for title in ("Data", "Train", "dashboard"):
+        if title != "Data":
+            go_to(page, title)
+        assert_no_exception(page)
+        assert MD_FILE_NAME in check_markdown(page, f"{title} (file name)"), f"{title}: file name not shown as text"
+
+    # 2. a checkpoint whose corpus name and stored sample hold the payload; trained a step so it is a run
+    go_to(page, "Train")
+    ckpt = page.get_by_test_id("stFileUploader").filter(has_text="Upload checkpoint")
+    ckpt.locator('input[type="file"]').set_input_files(
+        {"name": "crafted.npz", "mimeType": "application/octet-stream", "buffer": _md_checkpoint()})
+    expect(page.get_by_text("Training continues exactly where it was saved")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page)
+    assert MD_PAYLOAD in check_markdown(page, "Train (checkpoint)")
+    click_and_wait(page, button(page, "Step 1"), fragment=True)
+    expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*21\s*$"), timeout=RERUN_TIMEOUT_MS)
+
+    seen = {}
+    for title in ("dashboard", "Data", "Train", "Samples over training", "Runs"):
+        go_to(page, title)
+        if title == "Runs":
+            expect(chart(page, "runs_loss_chart")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+            page.wait_for_timeout(500)  # the legend is drawn after the chart appears
+        assert_no_exception(page)
+        seen[title] = check_markdown(page, f"{title} (checkpoint)")
+    for title, text in seen.items():
+        assert MD_PAYLOAD in text, f"{title}: the corpus name or sample should show literally"
+    legend = " ".join(chart(page, "runs_loss_chart").locator("text.legendtext").all_text_contents())
+    assert MD_PAYLOAD in " ".join(legend.split()), f"Runs: the run name should show literally in its legend: {legend!r}"
+    assert not [u for u in requests if "127.0.0.1:9" in u or u.endswith("/x.png")], "the payload's image was fetched"

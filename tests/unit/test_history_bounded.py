@@ -231,3 +231,12 @@ def test_recorded_metrics_cover_steps_binned_before_they_were_written(tmp_path, 
     ends = np.cumsum(t.history.bins["steps"])
     assert set(ends.tolist()) <= set(m["iteration"])  # a row at each bin's last step
     assert json.dumps(m)  # plain numbers
+
+
+def test_going_back_cuts_the_exact_steps_and_keeps_the_bins():
+    h = History.from_arrays(fake_records(3 * LIMIT))
+    assert h.start > 0
+    back = h.until(h.total - 25)  # the divergence guard going back 25 steps
+    assert back.total == h.total - 25 and back.start == h.start
+    assert back["loss"] == h["loss"][:-25] and h.total == 3 * LIMIT  # a new history; the old one is untouched
+    assert back.until(h.start - 10).total == h.start  # a step inside a bin: the bin stays whole

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+import rnn.train
 from rnn.corpus import make_corpus
 from rnn.insight.health import gradient_through_time
 from rnn.insight.walkthrough import walkthrough
@@ -102,43 +103,43 @@ def test_bad_stream():
 
 
 def test_is_divergent_rule():
-    assert not is_divergent(2.0, 10.0, None, 3.0)  # not anchored yet: only finiteness counts
-    assert is_divergent(float("nan"), 1.0, None, 3.0) and is_divergent(1.0, float("inf"), None, 3.0)
-    assert is_divergent(float("inf"), 1.0, 1.0, 3.0)
-    assert not is_divergent(2.9, 1.0, 1.0, 3.0) and is_divergent(3.1, 1.0, 1.0, 3.0)
-    assert is_divergent(2.1, 1.0, 1.0, 2.0)  # the factor is the one given
+    assert not is_divergent(20.0, 10.0, 2.9, 1.0, 3.0)  # one big loss is not enough: the recent average counts
+    assert is_divergent(float("nan"), 1.0, 1.0, 1.0, 3.0) and is_divergent(1.0, float("inf"), 1.0, 1.0, 3.0)
+    assert not is_divergent(1.0, 1.0, 2.9, 1.0, 3.0) and is_divergent(1.0, 1.0, 3.1, 1.0, 3.0)
+    assert is_divergent(1.0, 1.0, 2.1, 1.0, 2.0)  # the factor is the one given
 
 
-def anchored(first_ratio, factor):
-    """A trainer whose next step's loss is `first_ratio` times its (rewritten) first loss."""
+def anchored(ratio, factor):
+    """A trainer whose next step brings its recent loss to `ratio` times the guard's reference."""
     t = trainer(divergence_factor=factor)
     t.step(3)
-    t.first_loss = walkthrough(t).totals.loss_per_char / first_ratio
+    loss, w = walkthrough(t).totals.loss_per_char, rnn.train.RECENT_WEIGHT
+    t.recent_loss = (ratio * rnn.train.divergence_reference(t.smooth_loss) - (1 - w) * loss) / w
     return t
 
 
-@pytest.mark.parametrize("first_ratio,factor,diverges", [
-    (2.5, 3.0, False),  # above the first loss but within the factor
+@pytest.mark.parametrize("ratio,factor,diverges", [
+    (2.5, 3.0, False),  # above the smoothed loss but within the factor
     (2.5, 2.0, True),  # the same step under a stricter factor
     (3.5, 3.0, True),
 ])
-def test_walkthrough_applies_the_trainers_factor(first_ratio, factor, diverges):
-    t = anchored(first_ratio, factor)
+def test_walkthrough_applies_the_trainers_factor(ratio, factor, diverges):
+    t = anchored(ratio, factor)
     assert walkthrough(t).totals.would_diverge is diverges
     assert (t.step(1) == 0) is diverges  # and the trainer agrees
     assert (t.status == "diverged") is diverges
 
 
-@pytest.mark.parametrize("first_loss", [None, 1e9])
-def test_walkthrough_flags_a_non_finite_step(first_loss):
+@pytest.mark.parametrize("recent_loss", [0.0, 1e9])
+def test_walkthrough_flags_a_non_finite_step(recent_loss):
     t = trainer()
     t.step(2)
     t.params["Why"][0, 0] = np.nan  # the loss and every gradient become NaN
-    t.first_loss = first_loss
+    t.recent_loss = recent_loss
     assert walkthrough(t).totals.would_diverge
     assert t.step(1) == 0 and t.status == "diverged"
 
 
 def test_walkthrough_of_a_fresh_trainer_never_diverges():
     t = trainer()
-    assert t.first_loss is None and not walkthrough(t).totals.would_diverge
+    assert t.iteration == 0 and not walkthrough(t).totals.would_diverge

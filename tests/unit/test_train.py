@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -99,7 +100,7 @@ def test_exact_resume(overrides):
     assert full.val_history and resumed.val_history == full.val_history
     assert full.samples and resumed.samples == full.samples
     assert full.health_history and resumed.health_history == full.health_history
-    for attr in ("iteration", "pointer", "chars_trained", "smooth_loss", "first_loss", "status"):
+    for attr in ("iteration", "pointer", "chars_trained", "smooth_loss", "recent_loss", "status"):
         assert getattr(resumed, attr) == getattr(full, attr), attr
     assert resumed.rng.bit_generator.state == full.rng.bit_generator.state
     assert resumed.sample(30) == full.sample(30)
@@ -132,29 +133,79 @@ def test_epoch_wrap_resets_state_and_pointer(B):
 # --------------------------------------------------------------------------- divergence guard
 
 
-def step_until_diverged(trainer, limit=50):
-    for _ in range(limit):
-        snapshot = trainer.flat_params.copy()
-        h, pointer, it = trainer.h.copy(), trainer.pointer, trainer.iteration
+def copy_state(t):
+    """Everything the guard promises to put back, for comparing."""
+    return {"params": t.flat_params.copy(), "h": t.h.copy(), "pointer": t.pointer, "epoch": t.epoch,
+            "opt": {k: v.copy() for k, v in t.optimizer.state_dict().items()}, "rng": t.rng.bit_generator.state,
+            "chars": t.chars_trained, "smooth": t.smooth_loss, "n_hist": len(t.history["loss"])}
+
+
+def assert_state(t, want):
+    got = copy_state(t)
+    assert np.array_equal(got.pop("params"), want.pop("params"))
+    assert np.array_equal(got.pop("h"), want.pop("h"))
+    g_opt, w_opt = got.pop("opt"), want.pop("opt")
+    assert g_opt.keys() == w_opt.keys() and all(np.array_equal(g_opt[k], w_opt[k]) for k in g_opt)
+    assert got == want
+
+
+def went_back_to(trainer) -> int:
+    m = re.search(r"Went back to iteration (\d+)", trainer.message)
+    assert m, trainer.message
+    return int(m.group(1))
+
+
+def train_then_blow_up(lr, before=300, text=None):
+    """A default-sized model trained `before` steps, then stepped one by one at learning rate `lr` until the
+    guard fires. Returns (trainer, the states seen from iteration before - 20 on, val loss at `before`)."""
+    trainer = Trainer(make_corpus(text or brackets_text(30_000, seed=4), "b"), TrainConfig(eval_every=0))
+    states = {}
+    for _ in range(before):
+        if trainer.iteration >= before - 20:
+            states[trainer.iteration] = copy_state(trainer)
+        assert trainer.step(1) == 1
+    val_before = trainer.evaluate()
+    trainer.val_history.clear()
+    trainer.set_learning_rate(lr)
+    for _ in range(100):
+        states[trainer.iteration] = copy_state(trainer)
         if trainer.step(1) == 0:
-            return snapshot, h, pointer, it
+            return trainer, states, val_before
     raise AssertionError("training did not diverge")
 
 
 @pytest.mark.filterwarnings("error")  # the guard reports divergence; no NumPy warnings leak out
-def test_huge_learning_rate_diverges_and_keeps_last_good_params():
-    trainer = make(learning_rate=1e3, clip=0.0, eval_every=0, sample_every=0)
-    snapshot, h, pointer, it = step_until_diverged(trainer)
-    assert trainer.status == "diverged"
-    assert "diverged" in trainer.message and "Lower the learning rate" in trainer.message
-    assert np.isfinite(trainer.flat_params).all()
-    assert np.array_equal(trainer.flat_params, snapshot)  # the bad step's update was not applied
-    assert np.array_equal(trainer.h, h) and trainer.pointer == pointer and trainer.iteration == it
-    assert len(trainer.history["loss"]) == it
-    assert trainer.step(5) == 0 and trainer.train_for(0.05) == 0  # stays stopped
-    assert np.array_equal(trainer.flat_params, snapshot)
-    trainer.resume()
-    assert (trainer.status, trainer.message, trainer.first_loss) == ("ready", "", None)
+@pytest.mark.parametrize("lr", [1.0, 1000.0])
+def test_blow_up_goes_back_to_the_last_known_good_state_and_a_lower_rate_continues(lr):
+    trainer, states, val_before = train_then_blow_up(lr)
+    assert trainer.status == "diverged" and "Lower the learning rate" in trainer.message
+    n = went_back_to(trainer)
+    fired_at = int(re.search(r"diverged at iteration (\d+)", trainer.message).group(1))
+    assert 300 - rnn.train.KEEP_EVERY <= n <= 300 < fired_at
+    assert trainer.iteration == n
+    assert_state(trainer, states[n])  # parameters, optimizer memory, h, data position, RNG: those of iteration n
+    assert all(len(v) == n for v in trainer.history.values())
+    assert trainer.evaluate() <= val_before + 1e-12  # no worse than before the blow-up
+    trainer.set_learning_rate(0.1)
+    trainer.resume()  # what Step and Run do
+    assert trainer.step(300) == 300 and trainer.status == "ready"  # does not diverge again
+    assert trainer.evaluate() < val_before
+
+
+def test_the_kept_weights_were_the_bug():
+    """The state the old guard kept (the weights from just before the refused step, after unchecked updates)
+    is far worse than the one the guard goes back to."""
+    trainer, states, val_before = train_then_blow_up(1.0)
+    bad = max(it for it in states if it > went_back_to(trainer))
+    trainer.flat_params[...] = states[bad]["params"]
+    assert trainer.evaluate() > val_before + 1.0
+
+
+@pytest.mark.parametrize("text", ["hello hello hello hello hello!", "yes no yes no yes no yes no ye", "a" * 29 + "b",
+                                  "aab" * 10, "abc" * 10, "0101101001011010010110100101101"[:30]])
+def test_tiny_pasted_text_with_defaults_has_no_false_alarm(text):
+    trainer = Trainer(make_corpus(text, "pasted text"), TrainConfig())
+    assert trainer.step(200) == 200 and trainer.status == "ready", trainer.message
 
 
 @pytest.mark.parametrize("bad", ["nan_loss", "inf_loss", "nan_grad", "big_loss"])
@@ -165,35 +216,81 @@ def test_divergence_guard_on_bad_step(monkeypatch, bad):
     def patched(params, inputs, targets, h_prev, **kwargs):
         loss, grads, h_last = real(params, inputs, targets, h_prev, **kwargs)
         calls["n"] += 1
-        if calls["n"] == 4:
+        if bad == "big_loss" and calls["n"] >= first_bad:
+            loss = 10.0 * loss  # from here on, every step: a sustained blow-up
+        elif calls["n"] == first_bad:
             if bad == "nan_loss":
                 loss = float("nan")
             elif bad == "inf_loss":
                 loss = float("inf")
-            elif bad == "nan_grad":
-                grads["Whh"][0, 0] = np.nan
             else:
-                loss = 3.5 * loss * 1.5  # far above the first loss
+                grads["Whh"][0, 0] = np.nan
         return loss, grads, h_last
 
+    keep = rnn.train.KEEP_EVERY
+    first_bad = keep + 4  # the step from iteration keep + 3
     monkeypatch.setattr(rnn.train, "loss_and_grads", patched)
-    trainer = make(eval_every=0, sample_every=0)
-    assert trainer.step(3) == 3
-    snapshot = trainer.flat_params.copy()
-    assert trainer.step(10) == 0
-    assert trainer.status == "diverged" and "iteration 3" in trainer.message
-    assert np.array_equal(trainer.flat_params, snapshot) and np.isfinite(trainer.flat_params).all()
-    assert trainer.iteration == 3 and len(trainer.history["loss"]) == 3
+    trainer = make(eval_every=0, sample_every=3)
+    states = {}
+    for _ in range(keep + 3):
+        states[trainer.iteration] = copy_state(trainer)
+        trainer.step(1)
+    taken = trainer.step(20)
+    assert trainer.status == "diverged" and (taken == 0 or bad == "big_loss")
+    assert went_back_to(trainer) == trainer.iteration == keep  # the last copy (every KEEP_EVERY iterations)
+    assert_state(trainer, states[keep])
+    assert [i for i, _ in trainer.samples] == list(range(3, keep + 1, 3)) and len(trainer.history["loss"]) == keep
+    assert trainer.step(5) == 0  # stays stopped until resumed
     trainer.resume()
-    assert trainer.step(2) == 2 and trainer.status == "ready"
+    assert trainer.status == "ready" and trainer.message == ""
+
+
+def test_a_second_blow_up_goes_back_again():
+    trainer, _, _ = train_then_blow_up(1.0)
+    n = went_back_to(trainer)
+    trainer.resume()
+    trainer.set_learning_rate(0.1)
+    trainer.step(25)
+    keep = rnn.train.KEEP_EVERY
+    again = copy_state(trainer) if trainer.iteration % keep == 0 else None
+    good_at = trainer.iteration - trainer.iteration % keep
+    trainer.set_learning_rate(1000.0)
+    while trainer.step(1):
+        pass
+    assert went_back_to(trainer) == good_at > n
+    if again is not None:
+        assert_state(trainer, again)
+
+
+def test_blow_up_right_after_loading_keeps_the_state_and_says_so():
+    trainer = make(eval_every=0, sample_every=0)
+    trainer.step(4)
+    loaded = load_checkpoint(checkpoint_bytes(trainer))
+    before = copy_state(loaded)
+    loaded.recent_loss = 1e9  # as if the loaded model had just blown up
+    assert loaded.step(1) == 0 and loaded.status == "diverged"
+    assert "No earlier state was known good" in loaded.message and loaded.iteration == 4
+    assert_state(loaded, before)
+    loaded.resume()
+    assert loaded.step(3) == 3 and loaded.status == "ready"
+
+
+def test_copying_the_known_good_state_does_not_change_training():
+    a, b = make(eval_every=0), make(eval_every=0)
+    a.step(77)
+    for _ in range(77):
+        b.step(1)
+    keep = rnn.train.KEEP_EVERY
+    assert np.array_equal(a.flat_params, b.flat_params) and a._good["counters"]["iteration"] == 77 // keep * keep
+    assert a._good["params"] is not a.flat_params and not np.shares_memory(a._good["params"], a.flat_params)
 
 
 def test_resume_does_nothing_when_ready():
     trainer = make()
     trainer.step(2)
-    first = trainer.first_loss
+    recent = trainer.recent_loss
     trainer.resume()
-    assert trainer.status == "ready" and trainer.first_loss == first
+    assert trainer.status == "ready" and trainer.recent_loss == recent
 
 
 # --------------------------------------------------------------------------- bookkeeping
@@ -210,7 +307,11 @@ def test_histories_and_counters():
     for loss, s in zip(trainer.history["loss"], trainer.history["smooth_loss"], strict=True):
         smooth = 0.999 * smooth + 0.001 * loss
         assert s == pytest.approx(smooth, rel=1e-12)
-    assert trainer.first_loss == trainer.history["loss"][0] == pytest.approx(math.log(V), rel=0.02)
+    assert trainer.history["loss"][0] == pytest.approx(math.log(V), rel=0.02)
+    recent = math.log(V)
+    for loss in trainer.history["loss"]:
+        recent = rnn.train.RECENT_WEIGHT * recent + (1 - rnn.train.RECENT_WEIGHT) * loss
+    assert trainer.recent_loss == pytest.approx(recent, rel=1e-12)
     secs = trainer.history["seconds"]
     assert all(b >= a for a, b in zip(secs, secs[1:], strict=False)) and trainer.seconds == secs[-1] > 0
     assert trainer.chars_per_sec == pytest.approx(trainer.chars_trained / trainer.seconds)
@@ -417,9 +518,16 @@ def test_change_applies_live_settings_and_refuses_model_settings():
     assert [i for i, _ in t.val_history] == [3]
 
 
-@pytest.mark.parametrize("loss, norm, first, expected", [
-    (1.0, 1.0, None, False), (1.0, 1.0, 1.0, False), (3.0, 1.0, 1.0, False), (3.01, 1.0, 1.0, True),
-    (float("nan"), 1.0, 1.0, True), (float("inf"), 1.0, None, True), (1.0, float("nan"), 1.0, True),
-    (1.0, float("inf"), None, True), (100.0, 1.0, None, False)])
-def test_is_divergent(loss, norm, first, expected):
-    assert rnn.train.is_divergent(loss, norm, first, 3.0) is expected
+@pytest.mark.parametrize("loss, norm, recent, reference, expected", [
+    (1.0, 1.0, 1.0, 1.0, False), (100.0, 1.0, 2.9, 1.0, False), (1.0, 1.0, 3.0, 1.0, False),
+    (1.0, 1.0, 3.01, 1.0, True), (1.0, 1.0, 6.1, 2.0, True), (float("nan"), 1.0, 1.0, 1.0, True),
+    (float("inf"), 1.0, 1.0, 1.0, True), (1.0, float("nan"), 1.0, 1.0, True), (1.0, float("inf"), 1.0, 1.0, True)])
+def test_is_divergent(loss, norm, recent, reference, expected):
+    """Not finite: at once. Otherwise the recent average against factor x the reference: one big loss alone
+    (100 here, recent 2.9) is not a divergence."""
+    assert rnn.train.is_divergent(loss, norm, recent, reference, 3.0) is expected
+
+
+def test_divergence_reference_is_the_smoothed_loss_floored():
+    assert rnn.train.divergence_reference(2.5) == 2.5
+    assert rnn.train.divergence_reference(0.2) == rnn.train.LOSS_FLOOR == 1.0
