@@ -138,12 +138,14 @@ def model_bytes(shape: Shape, replica: bool = True) -> int:
     - one step's BPTT arrays (fast.Scratch): states (T+1) x B x H, dh and 1 - h^2 (T x B x H each),
       probabilities and one-hot inputs (T*B x V each), Wxh transposed (V x H), small rows;
     - validation's scratch (the same arrays for 16 streams x 100 characters);
+    - the divergence guard's two copies of the known-good state (parameters, optimizer memory, hidden state);
     - with `replica`, the server's copy of the model (a Trainer that never trains: the same flat buffers).
     Building the parameters briefly needs a float64 draw and a copy, less than the buffers above."""
     H, V = shape.hidden, shape.vocab
     item = np.dtype(shape.dtype).itemsize
     slots = len(OPTIMIZERS[shape.optimizer].slots) if shape.optimizer in OPTIMIZERS else 2
-    trainer = n_params(H, V) * item * (2 + slots + 1)
+    guard = 2 * (n_params(H, V) * (1 + slots) + shape.batch * H) * item
+    trainer = n_params(H, V) * item * (2 + slots + 1) + guard
     bptt = _scratch_bytes(shape.batch, shape.seq, H, V, item)
     evaluation = _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
     return trainer * (2 if replica else 1) + bptt + evaluation

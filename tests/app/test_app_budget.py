@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from model_helpers import model, step, wait_for
+from model_helpers import model, shown, step, wait_for
 from streamlit.testing.v1 import AppTest
 
 from rnn.checkpoint import checkpoint_bytes
@@ -106,6 +106,7 @@ def test_uploaded_checkpoint_over_budget_is_refused_and_the_model_kept(home, mon
     data = checkpoint_bytes(big)
     monkeypatch.setenv("RNN_LAB_MAX_VOCAB", "200")
     ok, message = apply_checkpoint(data, "wide.npz")
+    message = shown(message)
     assert not ok and "300 distinct characters; the limit is 200" in message and "unchanged" in message
     assert model(at).config == before
 
@@ -119,7 +120,7 @@ def test_pasted_text_over_the_vocabulary_cap_is_refused_with_a_message(home):
     run(at)
     at.button(key="data_use").click()
     run(at)
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert any("cannot be used" in e and "5,000 distinct characters; the limit is 4,000" in e for e in errors), \
         texts(at)
     assert model(at).corpus.name == before
