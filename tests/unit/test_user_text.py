@@ -8,13 +8,12 @@ from __future__ import annotations
 import html
 import re
 
+import markdown_it
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnn.viz.user_text import markdown_literal, plotly_literal
-
-markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py is in requirements-dev.txt")
 
 PAYLOAD = "**x** ![i](http://127.0.0.1:9/x.png) <b>y</b> # H [l](http://e)"
 EXTRAS = ["# H", "> quote", "- item", "1. one", "| a | b |\n|---|---|", "~~s~~", "`code`", "&amp; &#60;", "$x^2$",
