@@ -11,7 +11,7 @@ import importlib.util
 import random
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -185,8 +185,9 @@ class Corpus:
     val: np.ndarray | None  # None when the text is too short for a validation split
     notice: str = ""
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
+        """A hash of the text (its text never changes, and live pages ask every second)."""
         return fingerprint(self.text)
 
 

@@ -16,6 +16,10 @@ in N tabs, each its own model, and presses Run in each. Then:
    metric moves, after Pause it stops) is timed inside the page, and every tab is checked for a blank page after
    every toggle and at the end.
 
+The toggling tab is the one in front (the teacher's); the other tabs' renderer processes run at nice 15, below the
+app's server and workers, since in a class each student's browser runs on the student's own machine; every tab
+keeps its 1 s redraw timer. The table says how many cores the browser, the server and the workers used.
+
 All along, a thread polls GET /_stcore/health every 0.2 s and every tab counts console messages and page errors
 with "Bad delta path" and closes of its websocket. Every wait has a deadline and the whole run stops by itself
 after --max-seconds. Needs the dev requirements (playwright) and Debian's chromium; no browser download.
@@ -366,6 +370,70 @@ def wait_window(tabs: list[Tab], seconds: float, deadline: Deadline, blanks: lis
         blanks.extend(blank_tabs(tabs, hung))
 
 
+# --------------------------------------------------------------------------- CPU of the browser's tabs
+STUDENT_NICE = 15  # the other tabs' renderers: below the server (0) and its workers (10)
+
+
+def descendants(marker: bytes, roots: set[int] | None = None) -> set[int]:
+    """The descendant processes of `roots` (default: this script) whose command line holds `marker`."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [c for r in (roots or {os.getpid()}) for c in children.get(r, [])]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker in f.read():
+                    found.add(pid)
+        except OSError:
+            pass
+    return found
+
+
+def renderer_pids() -> set[int]:
+    """Chromium's renderer processes, one per tab here."""
+    return descendants(b"--type=renderer")
+
+
+# Who used the CPU in the window: the browser, the app's server, its workers (the last two only when this script
+# started the app).
+CPU_GROUPS = {"browser": b"chromium", "server": b"streamlit", "workers": b"rnn.service"}
+
+
+def lower_priority(pids: set[int], whole_session: bool = False) -> None:
+    """The students' tabs yield the CPU to the server, its workers and the teacher's tab: in a class each
+    student's browser runs on the student's own machine, not on the server. With whole_session, their whole
+    scheduling group too (Linux autogroups: nice only ranks processes within one session, and a browser that
+    Playwright starts has a session of its own)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, STUDENT_NICE)
+        if whole_session:
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as f:
+                f.write(str(STUDENT_NICE))
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU seconds so far of these processes (those still alive)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 # --------------------------------------------------------------------------- the run
 def stored_runs(home: str, model_ids: list[str | None]) -> list[dict]:
     """What the run store says of each tab's model (autosaved every ~10 s): did it train, whatever the page
@@ -401,17 +469,33 @@ def measure(args, url: str, home: str | None = None) -> dict:
         with sync_playwright() as pw:
             # Every tab keeps its 1 s redraw timer (Chromium would slow the timers of background tabs, which
             # would lighten the server's load): in a class each student's tab is in front on their own machine.
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=[*CHROMIUM_ARGS, "--disable-background-timer-throttling"])
+            # (and keeps the priorities this script gives its tabs' processes: see lower_priority)
+            def launch():
+                return pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                          args=[*CHROMIUM_ARGS, "--disable-background-timer-throttling",
+                                                "--disable-renderer-backgrounding"])
+
+            # --students-elsewhere: the students' tabs in a browser of their own, started first so that its
+            # processes are known, the whole of it at low priority (as if on the students' machines)
+            elsewhere = launch() if args.students_elsewhere and args.sessions > 1 else None
+            students_root = descendants(b"chromium") if elsewhere else set()
+            browser = launch()
             try:
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 context.set_default_timeout(60_000)
-                tabs, result["tabs_not_opened"] = [], 0
+                student_context = context
+                if elsewhere:
+                    student_context = elsewhere.new_context(viewport={"width": 1400, "height": 1000})
+                    student_context.set_default_timeout(60_000)
+                result["students_elsewhere"] = bool(elsewhere)
+                tabs, result["tabs_not_opened"], teacher = [], 0, set()
                 for i in range(args.sessions):
                     # Only the toggling tab times its clicks finely and counts its fragment runs.
                     try:
-                        tabs.append(open_tab(context, url, i + 1, count_frames=not tabs,
-                                             every_ms=200 if tabs else 20))
+                        tabs.append(open_tab(context if i == 0 else student_context, url, i + 1,
+                                             count_frames=not tabs, every_ms=200 if tabs else 20))
+                        if len(tabs) == 1:
+                            teacher = renderer_pids()
                         log(args, f"tab {i + 1} open")
                     except (PlaywrightError, AssertionError) as e:  # not drawn within 60 s: go on without it
                         result["tabs_not_opened"] += 1
@@ -419,6 +503,10 @@ def measure(args, url: str, home: str | None = None) -> dict:
                 if not tabs:
                     raise RuntimeError("no tab opened the Train page")
                 tabs[0].page.bring_to_front()  # the tab that toggles is the one its user looks at
+                if elsewhere:
+                    lower_priority(descendants(b"chromium", students_root) | students_root, whole_session=True)
+                else:
+                    lower_priority(renderer_pids() - teacher)
                 headless = []
                 if corpus is not None:
                     headless.append(headless_rate(corpus, args.seconds))
@@ -430,10 +518,13 @@ def measure(args, url: str, home: str | None = None) -> dict:
 
                 # 1. the measuring window
                 s0 = [safe_state(tab) for tab in tabs]
+                groups = {name: descendants(marker) for name, marker in CPU_GROUPS.items()}
+                cpu0 = {name: cpu_seconds(pids) for name, pids in groups.items()}
                 runs0, w0 = tabs[0].fragment_runs, time.perf_counter()
                 wait_window(tabs, args.seconds, deadline, blanks, hung)
                 s1 = [safe_state(tab) for tab in tabs]
                 runs1, w1 = tabs[0].fragment_runs, time.perf_counter()
+                cpu_share = {name: (cpu_seconds(pids) - cpu0[name]) / (w1 - w0) for name, pids in groups.items()}
                 rates = []
                 for a, b in zip(s0, s1, strict=True):
                     if a.get("iter") is None or b.get("iter") is None:  # a page that did not answer: no figure
@@ -446,6 +537,7 @@ def measure(args, url: str, home: str | None = None) -> dict:
                     "per_session_chars_per_s": rates,
                     "sessions_read": len(rates),
                     "redraws_per_s": (runs1 - runs0) / (w1 - w0),
+                    "cores_used": cpu_share,
                     "health_ms": health.between((w0, w1)),
                 }
                 log(args, f"window: {sum(rates):,.0f} chars/s in all")
@@ -514,6 +606,8 @@ def measure(args, url: str, home: str | None = None) -> dict:
                              for t in tabs]
             finally:
                 browser.close()
+                if elsewhere:
+                    elsewhere.close()
     finally:
         health.stop()
     # Under load = the window and the toggles (not starting the tabs, not the headless runs with the app paused).
@@ -543,6 +637,8 @@ def table(r: dict) -> str:
     rows = [
         ("sessions (tabs)", f"{n}" + (f" ({r['tabs_not_opened']} did not open in 60 s)"
                                       if r["tabs_not_opened"] else ""), ""),
+        ("the other tabs", "a second Chromium, all of it at nice 15" if r.get("students_elsewhere")
+         else "in the same Chromium, renderers at nice 15", ""),
         ("CPUs; load average at start / end", f"{r['cpus']}; {r['load_avg_start']:.1f} / {r['load_avg_end']:.1f}", ""),
         ("health p50 / p95 (ms), window + toggles",
          f"{_ms(r['health_ms']['p50'])} / {_ms(r['health_ms']['p95'])}", "p95 < 250"),
@@ -567,6 +663,8 @@ def table(r: dict) -> str:
          f"{min(per):,.0f} / {pct(per, 50):,.0f} / {max(per):,.0f}" if per else "—", ""),
         ("live-view redraws/s of tab 1 (fragment runs that ended)", f"{w['redraws_per_s']:.2f}",
          ">= 1" if n == 1 else ""),
+        ("cores used in the window: browser / server / workers",
+         " / ".join(f"{w['cores_used'][k]:.2f}" for k in CPU_GROUPS), f"of {r['cpus']}"),
         ("tab 1's runs cut short by a rerun (whole test)",
          f"{r['script_finished_tab1'].get('FINISHED_EARLY_FOR_RERUN', 0)}", ""),
     ]
@@ -598,6 +696,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--streamlit-arg", action="append", default=[], metavar="ARG",
                     help="an extra argument for the app this script starts (repeatable), "
                     "e.g. --streamlit-arg=--runner.postScriptGC=false")
+    ap.add_argument("--students-elsewhere", action="store_true",
+                    help="tabs 2..N in a second Chromium run wholly at low CPU priority, as if each student's "
+                         "browser were on the student's own machine (the default: all tabs in one Chromium)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     ap.add_argument("--no-headless", action="store_true", help="with --sessions 1: skip the headless engine")
     ap.add_argument("--max-seconds", type=float, default=600, help="stop the whole run after this long")
