@@ -512,6 +512,10 @@ def measure(args, url: str, home: str | None = None) -> dict:
                     headless.append(headless_rate(corpus, args.seconds))
                     log(args, f"headless engine: {headless[-1]:,.0f} chars/s")
                 start_ms = [press(tab, "Pause", deadline) for tab in tabs]
+                # a Run that showed no effect (the page busy opening the other tabs) is pressed once more, and counted
+                result["start_clicks_repeated"] = sum(1 for ms in start_ms if ms is None)
+                start_ms = [ms if ms is not None or tab.state().get("label") == "Pause"
+                            else press(tab, "Pause", deadline) for tab, ms in zip(tabs, start_ms, strict=True)]
                 result["start_click_ms"] = start_ms
                 log(args, "all tabs training")
                 tabs[0].page.wait_for_timeout(args.warmup * 1000)  # let every model get going before the window
@@ -652,6 +656,7 @@ def table(r: dict) -> str:
          f"{_ms(t['pause_to_stop_ms']['p50'])} / {_ms(t['pause_to_stop_ms']['p95'])}", ""),
         ("Run → Iteration moves, p50 / p95 (ms)",
          f"{_ms(t['run_to_moving_ms']['p50'])} / {_ms(t['run_to_moving_ms']['p95'])}", ""),
+        ("Run presses at the start that showed no effect (pressed again)", f"{r.get('start_clicks_repeated', 0)}", ""),
         ("blank pages", f"{r['blank_pages']}", "0"),
         ("tab checks unanswered within 10 s", f"{r['unanswered_checks']}", "0"),
         ("frontend delta errors", f"{r['delta_errors']}", "0"),
