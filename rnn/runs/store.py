@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..lifecycle import process_alive
+
 SCHEMA_VERSION = 3
 DB_NAME = "runs.sqlite"
 # "paused": a live dashboard model that stopped training and saved a checkpoint it can reopen from.
@@ -129,23 +131,6 @@ class RunStoreError(RuntimeError):
 
 def default_home() -> Path:
     return Path(os.environ.get("RNN_LAB_HOME") or "runs")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    # A zombie (killed but not yet reaped by its parent) still answers kill(0); it is dead for us.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 @dataclass
@@ -448,7 +433,7 @@ class RunStore:
         status = stored
         if stored == "running":
             if d["host"] == host and d["pid"] is not None:
-                killed = not _pid_alive(int(d["pid"]))  # this host: ask the OS
+                killed = not process_alive(int(d["pid"]))  # this host: ask the OS
             else:
                 killed = now - d["heartbeat"] > STALE_SECONDS  # elsewhere: only the heartbeat tells
             if killed:
@@ -568,7 +553,7 @@ class RunStore:
             rows = conn.execute("SELECT id, owner, pid, host, cancelled FROM sweeps WHERE finished_at IS NULL"
                                 " ORDER BY id").fetchall()
         host = socket.gethostname()
-        return [dict(r) for r in rows if r["host"] != host or (r["pid"] and _pid_alive(r["pid"]))]
+        return [dict(r) for r in rows if r["host"] != host or (r["pid"] and process_alive(r["pid"]))]
 
     def sweep_progress(self, sweep_id: int) -> dict:
         """total, done (runs no longer running), running, cancelled, finished (the sweep process has ended)."""
@@ -576,7 +561,7 @@ class RunStore:
         runs = self.list_runs(sweep_id=sweep_id)
         done = sum(r.status != "running" for r in runs)
         finished = sweep["finished_at"] is not None
-        if not finished and sweep["host"] == socket.gethostname() and sweep["pid"] and not _pid_alive(sweep["pid"]):
+        if not finished and sweep["host"] == socket.gethostname() and sweep["pid"] and not process_alive(sweep["pid"]):
             finished = True  # the sweep process died without saying so
         return {"total": sweep["total"], "done": done, "running": len(runs) - done, "cancelled": sweep["cancelled"],
                 "finished": finished, "runs": runs}

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from rnn.runs.store import RunStore, _pid_alive
+from rnn.lifecycle import process_alive
+from rnn.runs.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +65,7 @@ def test_a_dashboard_sweep_is_cancelled_when_its_server_ends(tmp_path, sig):
         runs = wait_until(training, 60, "two training runs")
         assert len(runs) == 2 and {r.owner for r in runs} == {"model-of-a-visitor"}
         worker_pids = {r.pid for r in runs}
-        assert sweep_pid not in worker_pids and all(_pid_alive(p) for p in worker_pids)
+        assert sweep_pid not in worker_pids and all(process_alive(p) for p in worker_pids)
 
         t0 = time.monotonic()
         server.send_signal(sig)
@@ -76,7 +77,7 @@ def test_a_dashboard_sweep_is_cancelled_when_its_server_ends(tmp_path, sig):
         runs = store.list_runs(sweep_id=sweep_id)
         assert [(r.status, r.message) for r in runs] == [("killed", "cancelled")] * 2
         assert all(r.train_seconds < 60 for r in runs)
-        wait_until(lambda: not any(_pid_alive(p) for p in (*worker_pids, sweep_pid)), 20, "every process to end")
+        wait_until(lambda: not any(process_alive(p) for p in (*worker_pids, sweep_pid)), 20, "every process to end")
         log = (tmp_path / "sweep.log").read_text()
         assert "the process that started it has ended; cancelling" in log
         print(f"{sig.name}: sweep finished {ended:.1f} s after the server's end")
