@@ -203,12 +203,12 @@ def test_hidden_4096_over_a_20k_vocabulary_is_refused_before_building(tmp_path, 
     assert_refused_quickly(path, "over this server's budget: the text has 20,000 distinct characters; the limit "
                                  "is 4,000 (RNN_LAB_MAX_VOCAB)")
     # the CLI allows a larger vocabulary, but not that model
-    assert_refused_quickly(path, "needs ~7.2 GB; the limit is 4.0 GB (RNN_LAB_CLI_MODEL_MB)", RNN_LAB_BUDGET="cli")
+    assert_refused_quickly(path, "needs ~12.6 GB; the limit is 4.0 GB (RNN_LAB_CLI_MODEL_MB)", RNN_LAB_BUDGET="cli")
 
 
 def test_hidden_4096_within_the_vocabulary_cap_is_refused_by_memory(tmp_path, arrays):
     path = wide_vocab_checkpoint(tmp_path / "wide3k.npz", arrays, 3000, 4096)
-    assert_refused_quickly(path, "hidden 4096 x batch 1 x seq 8 (vocabulary 3000, float64, adagrad) needs ~2.9 GB; "
+    assert_refused_quickly(path, "hidden 4096 x batch 1 x seq 8 (vocabulary 3000, float64, adagrad) needs ~5.3 GB; "
                                  "the limit is 256 MB (RNN_LAB_MODEL_MB): hidden <= ")
 
 
