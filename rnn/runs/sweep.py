@@ -377,7 +377,16 @@ def _wait_all(pending, results, total, store, sweep_id, on_progress):
             # running workers see the flag within a fraction of a second and stop themselves
 
 
+def loopback_unless_cluster() -> None:
+    """Before Ray is first imported: a local instance (no RAY_ADDRESS) listens on 127.0.0.1 only. By default
+    Ray binds its services to the machine's network address on Linux; this switch (Ray's own, named for the
+    platforms where it is the default) makes its node address the loopback one. Its subprocesses inherit it."""
+    if not os.environ.get("RAY_ADDRESS"):
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
 def _import_ray():
+    loopback_unless_cluster()
     try:
         import ray
     except ImportError:

@@ -72,6 +72,9 @@ class HostActor:
 
 
 def _ray():
+    from ..runs.sweep import loopback_unless_cluster
+
+    loopback_unless_cluster()
     try:
         import ray
     except ImportError:
