@@ -25,6 +25,7 @@ from ui.state import command, get_trainer, is_running, models_per_worker, reset_
 from ui.widgets import flash
 
 LIVE_EVERY = 1.0  # seconds between redraws of the live view, running or paused (the same elements either way)
+PAUSE_WAIT_SECONDS = 0.3  # Pause waits at most this long for the worker to confirm where it stopped
 STEP_WAIT_SECONDS = 5.0  # a Step button waits this long for its steps; a longer Step shows up as it goes
 LIVE_POINTS = 500  # curve points per trace while running (MAX_POINTS = 2000 when paused)
 
@@ -176,9 +177,13 @@ def do_steps(n: int) -> None:
 
 
 def toggle_run() -> None:
-    # No wait for the worker: the server's record flips at once (the button and banner follow), and the
-    # worker's snapshots take over again once it has handled the command.
-    command("pause" if is_running() else "run", wait=False)
+    # The server's record flips at once (the button and banner follow) and the worker's snapshots take over
+    # once it has handled the command. Pause waits a moment for the worker, so that the page shows the
+    # iteration where it stopped; a busy server does not hold the click longer than that.
+    if is_running():
+        command("pause", timeout=PAUSE_WAIT_SECONDS)
+    else:
+        command("run", wait=False)
 
 
 def do_reset() -> None:
