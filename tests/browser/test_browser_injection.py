@@ -79,6 +79,24 @@ def _frame_state(frame: Frame):
         return None
 
 
+def use_uploaded_corpus(page, name: str, text: str) -> None:
+    """On the Data page: upload `text` as a file called `name` and train on it (confirming the new model)."""
+    go_to(page, "Data")
+    page.get_by_test_id("stRadio").filter(has_text="Source").get_by_text("Upload file", exact=True).click()
+    wait_idle(page)
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Text file (.txt)")
+    uploader.locator('input[type="file"]').set_input_files(
+        {"name": name, "mimeType": "text/plain", "buffer": text.encode()})
+    expect(uploader.get_by_test_id("stFileChip")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    expect(uploader.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=RERUN_TIMEOUT_MS)
+    wait_idle(page)
+    click_and_wait(page, button(page, "Use this corpus"))
+    confirm = button(page, "Apply and reset model")
+    if confirm.count():
+        click_and_wait(page, confirm)
+    expect(metric_value(page, "Characters")).to_have_text(re.compile(rf"^\s*{len(text):,}\s*$"))
+
+
 def test_html_and_script_in_corpus_never_run(page: Page, app_url, shots):
     open_app(page, app_url)
     go_to(page, "Data")
@@ -123,21 +141,7 @@ def test_uploaded_file_name_with_html_is_shown_as_text(page: Page, app_url):
     # (No double quotes in it: Chromium sends them as %22 in a multipart file name.)
     name = "<img src=x onerror=window.__pwned=1>.txt"
     open_app(page, app_url)
-    go_to(page, "Data")
-    page.get_by_test_id("stRadio").filter(has_text="Source").get_by_text("Upload file", exact=True).click()
-    wait_idle(page)
-    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Text file (.txt)")
-    uploader.locator('input[type="file"]').set_input_files(
-        {"name": name, "mimeType": "text/plain", "buffer": CORPUS.encode()}
-    )
-    expect(uploader.get_by_test_id("stFileChip")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
-    expect(uploader.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=RERUN_TIMEOUT_MS)
-    wait_idle(page)
-    click_and_wait(page, button(page, "Use this corpus"))
-    confirm = button(page, "Apply and reset model")
-    if confirm.count():
-        click_and_wait(page, confirm)
-    expect(metric_value(page, "Characters")).to_have_text(re.compile(rf"^\s*{len(CORPUS):,}\s*$"))
+    use_uploaded_corpus(page, name, CORPUS)
     for title in ("Data", "Train", "dashboard"):
         if title != "Data":
             go_to(page, title)
@@ -204,19 +208,7 @@ def test_markdown_in_names_and_samples_is_shown_literally(page: Page, app_url):
     open_app(page, app_url)
 
     # 1. an uploaded corpus file with Markdown in its name
-    go_to(page, "Data")
-    page.get_by_test_id("stRadio").filter(has_text="Source").get_by_text("Upload file", exact=True).click()
-    wait_idle(page)
-    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Text file (.txt)")
-    uploader.locator('input[type="file"]').set_input_files(
-        {"name": MD_FILE_NAME, "mimeType": "text/plain", "buffer": MD_CORPUS.encode()})
-    expect(uploader.get_by_test_id("stFileChipIconSpinner")).to_have_count(0, timeout=RERUN_TIMEOUT_MS)
-    wait_idle(page)
-    click_and_wait(page, button(page, "Use this corpus"))
-    confirm = button(page, "Apply and reset model")
-    if confirm.count():
-        click_and_wait(page, confirm)
-    expect(metric_value(page, "Characters")).to_have_text(re.compile(rf"^\s*{len(MD_CORPUS):,}\s*$"))
+    use_uploaded_corpus(page, MD_FILE_NAME, MD_CORPUS)
     for title in ("Data", "Train", "dashboard"):
         if title != "Data":
             go_to(page, title)
