@@ -22,7 +22,13 @@ at 32 streams it is memory traffic and tanh/exp. Each trick below answers one of
 * Gradients written in place into grads_out. The Trainer passes named views of one flat buffer, so
   clipping and the optimizer are a few whole-array operations instead of five each.
 * Row sums as matrix products against a ones vector, the dWxh scatter-add as one product with the
-  one-hot inputs, and flat-index take/put for p_t[target_t]: one BLAS call or one C loop each.
+  one-hot inputs, and flat-index take/put for p_t[target_t]: one BLAS call or one C loop each. (A real
+  scatter-add skips the one-hot's zeros, but np.add.at, bincount and sort+reduceat all measured 1.7-8x
+  slower than this product at V = 65.)
+* Whh^T as a contiguous copy for the forward loop: a product with the transposed view measured 9-50%
+  slower per step at B >= 32 (and the copy is one H x H pass per call).
+* BLAS threads per kind of product (Workspace.threads, chosen by rnn/threads.py): the per-step loops and
+  the whole-sequence products may get different thread counts; OpenBLAS gives the same numbers either way.
 * Exp-based tanh for big float64 batches: NumPy's float64 tanh is not vectorized on AVX2 CPUs and costs
   about twice an exp, so for B*H >= TANH_BY_EXP_MIN_SIZE 1 - 2 / (exp(2x) + 1) is about 1.5x faster
   (within 4e-16 of np.tanh).
@@ -39,6 +45,8 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
+
+from .runtime import blas_thread_setter
 
 ENABLED = True  # False: model.py and sample.py run their plain code instead of this module
 
@@ -69,6 +77,7 @@ class Scratch:
         self.key = (B, T, H, V, np.dtype(dtype))
         self.states = np.empty((T + 1, B, H), dtype)  # h_prev, then h_t for every step
         self.WxhT = np.empty((V, H), dtype)  # Wxh transposed: the inputs pick contiguous rows
+        self.WhhT = np.empty((H, H), dtype)  # Whh transposed, contiguous: the forward loop's operand
         self.tmp = np.empty((B, H), dtype)  # one step's matrix product
         self.probs = np.empty((n, V), dtype)  # logits, then probabilities, then dL/dy
         self.row = np.empty((n, 1), dtype)  # each row's max, then its sum, in the softmax
@@ -80,11 +89,13 @@ class Scratch:
 
 
 class Workspace:
-    """Hands out the same Scratch again while the shapes stay the same (a Trainer keeps one).
-    Not for sharing between threads."""
+    """Hands out the same Scratch again while the shapes stay the same (a Trainer keeps one), and carries
+    the BLAS thread plan of the next loss_and_grads: (threads in the per-step loops, threads in the
+    whole-sequence products). Not for sharing between threads."""
 
     def __init__(self):
         self._scratch: Scratch | None = None
+        self.threads = (1, 1)
 
     def scratch(self, B: int, T: int, H: int, V: int, dtype) -> Scratch:
         s = self._scratch
@@ -121,12 +132,13 @@ def _recurrence(params, inputs, h_prev, s: Scratch):
     states = s.states
     states[0] = h_prev
     s.WxhT[...] = Wxh.T
+    s.WhhT[...] = Whh.T
     np.add(s.WxhT.take(inputs.T, axis=0), bh, out=states[1:])  # Wxh x_t + bh, every step (a row gather)
     if Whh.dtype == np.float64 and s.tmp.size >= TANH_BY_EXP_MIN_SIZE:
         with np.errstate(over="ignore"):  # see tanh_by_exp
-            _time_steps(states, Whh.T, s.tmp, tanh_by_exp)
+            _time_steps(states, s.WhhT, s.tmp, tanh_by_exp)
     else:
-        _time_steps(states, Whh.T, s.tmp, np.tanh)
+        _time_steps(states, s.WhhT, s.tmp, np.tanh)
     return states
 
 
@@ -162,16 +174,35 @@ def forward(params, inputs, h_prev, temperature: float = 1.0, workspace: Workspa
 
 
 def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: Workspace | None = None):
-    """model.loss_and_grads for (B, T) ids and a (B, H) state."""
+    """model.loss_and_grads for (B, T) ids and a (B, H) state, with the workspace's thread plan."""
+    (B, T), (H, V), dtype = inputs.shape, params["Wxh"].shape, params["Whh"].dtype
+    s = workspace.scratch(B, T, H, V, dtype) if workspace is not None else Scratch(B, T, H, V, dtype)
+    plan = workspace.threads if workspace is not None else (1, 1)
+    if plan == (1, 1):
+        return _loss_and_grads(params, inputs, targets, h_prev, grads_out, s)
+    set_threads = blas_thread_setter()
+    try:
+        return _loss_and_grads(params, inputs, targets, h_prev, grads_out, s, set_threads, *plan)
+    finally:
+        set_threads(1)
+
+
+def _no_switch(n: int) -> None:
+    """The thread switch of the one-thread plan: nothing to do."""
+
+
+def _loss_and_grads(params, inputs, targets, h_prev, grads_out, s: Scratch, threads=_no_switch,
+                    loop_threads: int = 1, big_threads: int = 1):
     Wxh, Whh, Why = params["Wxh"], params["Whh"], params["Why"]
     B, T = inputs.shape
     H, V = Wxh.shape
     n = T * B  # positions, time-major: row t*B + b is step t of stream b
-    s = workspace.scratch(B, T, H, V, Whh.dtype) if workspace is not None else Scratch(B, T, H, V, Whh.dtype)
 
     # ---- forward pass
+    threads(loop_threads)
     states = _recurrence(params, inputs, h_prev, s)
     hs_flat = states[1:].reshape(n, H)
+    threads(big_threads)
     probs = _output_probs(hs_flat, params, s)
     target_at = s.row_starts + targets.T.reshape(-1)  # flat position of p_t[target_t]
     p_target = probs.take(target_at)
@@ -193,6 +224,7 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: W
     np.subtract(1, dtanh, out=dtanh)
     dot, add, multiply = c_dot, np.add, np.multiply
     tmp = s.tmp
+    threads(loop_threads)
     dhraw = dh[T - 1]
     multiply(dhraw, dtanh[T - 1], dhraw)  # the last step gets nothing from a later one
     for dh_t, dtanh_t in zip(dh[-2::-1], dtanh[-2::-1], strict=True):
@@ -201,6 +233,7 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: W
         multiply(dh_t, dtanh_t, dh_t)  # dhraw_t = (1 - h_t^2) * dh
         dhraw = dh_t
     dhraw_flat = dh.reshape(n, H)
+    threads(big_threads)
     np.matmul(dhraw_flat.T, states[:-1].reshape(n, H), out=g["Whh"])  # dWhh = sum_t dhraw_t h_{t-1}^T
     np.matmul(s.ones, dhraw_flat, out=g["bh"])  # dbh = sum_t dhraw_t
     onehot = s.onehot

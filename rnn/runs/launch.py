@@ -18,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
+from ..threads import ENV as THREADS_ENV
 from .store import RunStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ def launch(store: RunStore, sweep_id: int, workers: int, log_path: Path) -> subp
         release(ended)
     cmd = [sys.executable, "-m", "rnn.runs.launch", "--home", str(store.home.resolve()), "--sweep-id",
            str(sweep_id), "--workers", str(workers)]
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", THREADS_ENV: "1"}  # a dashboard sweep shares the server
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT)

@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 
+from ..threads import ENV as THREADS_ENV
 from .worker import serve
 
 
@@ -38,6 +39,7 @@ class _Channel:
 class HostActor:
     def __init__(self, store_home: str | None):
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        os.environ[THREADS_ENV] = "1"  # one actor trains many models: one BLAS thread each
         self.channel = _Channel()
         self.outbox: queue.Queue = queue.Queue()
         self.order_lock, self.waiting, self.next_n = threading.Lock(), {}, 0

@@ -17,6 +17,7 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
+from ..threads import ENV as THREADS_ENV
 from .host import ModelHost
 from .protocol import Close
 
@@ -58,6 +59,7 @@ def serve(poll, recv, send, store_home: str | None) -> None:
 
 def _serve_process(conn, store_home: str | None) -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ[THREADS_ENV] = "1"  # the workers share the cores between many models: one BLAS thread each
     # Below the server in CPU priority: training takes every core the pages leave free, but a click or a
     # redraw never waits behind it (on a classroom server the pages are what people are looking at).
     try:
