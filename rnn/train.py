@@ -25,6 +25,7 @@ from .model import PARAM_NAMES, init_params, loss_and_grads, param_shapes
 from .optim import clip_grads, make_optimizer
 from .runtime import one_blas_thread
 from .sample import sample
+from .threads import ThreadChooser
 
 # The divergence guard. It compares the recent loss (an average over about ten steps, so one noisy chunk of a
 # tiny corpus cannot trip it) with the smoothed loss (min-char-rnn's, over about a thousand steps; it starts at
@@ -64,6 +65,7 @@ class Trainer:
     - set_learning_rate, set_clip, set_seq_length, set_optimizer(name, lr=None): live settings;
       change(**settings) applies several by name (the settings table in rnn/config.py says which are live).
     - resume(): continue after a divergence stop; evaluate(), record_sample(): extra records.
+    - set_threads(n | "auto"): how many cores the next steps use (rnn/threads.py); same numbers either way.
 
     Exactness: training is a pure function of the config, the corpus and the steps taken. The same steps
     give bit-identical parameters whatever budget or callback split them (Step 1 x 100 == Step 100), and a
@@ -71,7 +73,7 @@ class Trainer:
     same as never having stopped.
     """
 
-    def __init__(self, corpus: Corpus, config: TrainConfig | None = None):
+    def __init__(self, corpus: Corpus, config: TrainConfig | None = None, threads: int | str | None = None):
         self.corpus = corpus
         self.config = (config or TrainConfig()).validate()
         cfg = self.config
@@ -85,12 +87,16 @@ class Trainer:
         self.flat_grads = np.zeros_like(self.flat_params)
         self.grads = self.unflatten(self.flat_grads)
         self._workspace = Workspace()  # scratch arrays reused by every step (see fast.Workspace)
+        # BLAS threads per step: `threads`, else $RNN_LAB_THREADS, else "auto" (rnn/threads.py). Not part of
+        # the training state: OpenBLAS gives the same numbers whatever the count.
+        self.set_threads(threads)
         self.optimizer = make_optimizer(cfg.optimizer, {"all": self.flat_params}, cfg.learning_rate)
         self.rng = np.random.default_rng(cfg.seed)
         self.iteration = 0
         self.epoch = 0
         self.chars_trained = 0
         self.seconds = 0.0  # training compute time, excluding evaluation and pauses
+        self.eval_seconds = 0.0  # time spent in evaluate() by this object (not saved in checkpoints)
         self.status = "ready"  # ready | diverged
         self.read_only = False  # True for a live model's replica (rnn/service), which never trains
         self.message = ""
@@ -211,21 +217,27 @@ class Trainer:
 
     # ------------------------------------------------------------------ training
     def train(self, steps: int | None = None, seconds: float | None = None,
-              callback: Callable[[Trainer], bool | None] | None = None, every: float = 0.25) -> int:
-        """The training loop. Trains until `steps` steps are taken or `seconds` of wall time have passed
-        (whichever comes first), training diverges, or `callback` returns False. `callback(trainer)` runs
-        between steps at most every `every` seconds (progress, run recording, cancellation); it does not
-        change what a step computes. Returns the number of steps taken."""
-        if steps is None and seconds is None and callback is None:
+              callback: Callable[[Trainer], bool | None] | None = None, every: float = 0.25,
+              training_seconds: float | None = None) -> int:
+        """The training loop. Trains until `steps` steps are taken, `seconds` of wall time have passed (a
+        time box, for live UIs) or `training_seconds` of training time have (evaluation, samples and health
+        records not counted: a CLI or sweep budget), whichever comes first; or training diverges, or
+        `callback` returns False. `callback(trainer)` runs between steps at most every `every` seconds
+        (progress, run recording, cancellation); it does not change what a step computes. Returns the
+        number of steps taken."""
+        if steps is None and seconds is None and training_seconds is None and callback is None:
             raise ValueError("give train() a budget (steps or seconds) or a callback that stops it")
         if self.read_only:
             raise RuntimeError("this Trainer is a replica of a live model: send the model a command to train it")
         start = time.perf_counter()
         deadline = None if seconds is None else start + seconds
+        training_deadline = None if training_seconds is None else self.seconds + training_seconds
         last_call, taken = start, 0
         with self._training_context():
             while self.status != "diverged" and (steps is None or taken < steps):
                 if deadline is not None and time.perf_counter() >= deadline:
+                    break
+                if training_deadline is not None and self.seconds >= training_deadline:
                     break
                 if not self._one_step():
                     break
@@ -262,8 +274,11 @@ class Trainer:
             candidate = self._copy_state(self._spare)
         inputs, targets = self._next_batch()
         h_prev = self.h
+        plan = self._workspace.threads = self.threads.plan()
+        started = time.perf_counter()
         loss, _, h_last = loss_and_grads(self.params, inputs, targets, self.h, grads_out=self.grads,
                                          workspace=self._workspace)
+        self.threads.record(plan, time.perf_counter() - started)
         per_char = loss / inputs.size
         norm, clipped = clip_grads({"all": self.flat_grads}, cfg.clip)  # in place; unused if we stop
         reference = divergence_reference(self.smooth_loss)
@@ -382,13 +397,20 @@ class Trainer:
             "or reset."
         )
 
+    def set_threads(self, threads: int | str | None) -> None:
+        """BLAS threads for the next steps: 'auto', a count, or None for $RNN_LAB_THREADS (rnn/threads.py).
+        The numbers do not depend on it, so it is not part of the training state."""
+        self.threads = ThreadChooser(threads, self.config.batch_size, self.config.hidden_size)
+
     # ------------------------------------------------------------------ evaluation
     def evaluate(self) -> float | None:
         """Validation loss in nats/char (None without a validation split); appended to val_history."""
         if self.corpus.val is None:
             return None
         # Start from the carried state: validation text continues the training text.
+        started = time.perf_counter()
         val = evaluate_loss(self.params, self.corpus.val, max_chars=self.config.eval_max_chars, h0=self.h[0])
+        self.eval_seconds += time.perf_counter() - started
         if self.val_history and self.val_history[-1][0] == self.iteration:
             self.val_history[-1] = (self.iteration, val)
         else:

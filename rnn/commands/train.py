@@ -10,6 +10,7 @@ from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import LIVE, SETTINGS
 from ..corpus import BUILTINS, DEFAULT_BUILTIN, DEFAULT_VAL_FRACTION, decode_bytes, load_builtin, make_corpus
 from ..lifecycle import stop_signals
+from ..threads import ENV as THREADS_ENV
 from ..train import TrainConfig, Trainer
 from .setting_flags import FLAGGED, add_budget_flag, add_setting_flags, given_settings
 
@@ -29,7 +30,10 @@ def add_parser(sub):
     p.add_argument("--val-fraction", type=float, help=f"last fraction held out (default {DEFAULT_VAL_FRACTION})")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="number of training steps")
-    budget.add_argument("--seconds", type=float, help="train for this many seconds")
+    budget.add_argument("--seconds", type=float, help="train for this many seconds of training time (evaluation "
+                        "not counted: the JSON's eval_seconds says how long it took)")
+    p.add_argument("--threads", help="BLAS threads: 'auto' (default: the second core when it is free and pays) "
+                   f"or a number; also ${THREADS_ENV}")
     p.add_argument("--out", metavar="CKPT", help="save a checkpoint (.npz) at the end")
     p.add_argument("--json", action="store_true", help="print one JSON summary object as the last line")
     p.add_argument("--no-record", action="store_true", help="do not record this run in the run store (RNN_LAB_HOME)")
@@ -99,21 +103,25 @@ def run(args) -> int:
     if args.seconds is not None and args.seconds < 0:
         raise ValueError("--seconds must be >= 0")
     trainer = build_trainer(args)
+    if args.threads is not None:
+        trainer.set_threads(args.threads)
     steps = args.steps if args.steps is not None else (None if args.seconds is not None else 1000)
     start_iter, start_chars, start_secs = trainer.iteration, trainer.chars_trained, trainer.seconds
+    start_eval = trainer.eval_seconds
     progress = Progress(steps if steps is not None else args.seconds, "steps" if steps is not None else "s")
     from ..runs.recorder import SafeRecorder
 
     t0 = time.perf_counter()
 
     def report(trainer) -> None:
-        progress.update(trainer.iteration - start_iter if steps is not None else time.perf_counter() - t0, trainer)
+        progress.update(trainer.iteration - start_iter if steps is not None else trainer.seconds - start_secs, trainer)
         recorder.update()
 
     with stop_signals():  # kill / a closed terminal: like Ctrl-C, the run is recorded as killed
         recorder = SafeRecorder(trainer, enabled=not args.no_record, name=args.name, source="cli")
         with recorder:
-            trainer.train(steps=steps, seconds=args.seconds if steps is None else None, callback=report, every=0.2)
+            trainer.train(steps=steps, training_seconds=args.seconds if steps is None else None, callback=report,
+                          every=0.2)
             progress.update(progress.total, trainer, force=True)
             progress.close()
             val = trainer.evaluate()
@@ -127,7 +135,9 @@ def run(args) -> int:
         "new_iterations": trainer.iteration - start_iter,
         "chars_trained": trainer.chars_trained - start_chars,
         "seconds": round(trainer.seconds - start_secs, 4),
+        "eval_seconds": round(trainer.eval_seconds - start_eval, 4),
         "wall_seconds": round(time.perf_counter() - t0, 4),
+        "threads": trainer.threads.describe(),
         "chars_per_sec": round((trainer.chars_trained - start_chars) / max(trainer.seconds - start_secs, 1e-9), 1),
         "train_loss": sum(recent) / len(recent) if recent else None,
         "smooth_loss": trainer.smooth_loss,

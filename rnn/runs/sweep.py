@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..config import SETTINGS
 from ..lifecycle import handle_stop_signals, watch_parent
+from ..threads import ENV as THREADS_ENV
 from .store import RunStore
 
 # The sweepable settings (rnn/config.py marks them), in the order run names list them.
@@ -163,7 +164,7 @@ def _train(trainer, spec: SweepSpec, check: Callable[[], bool] | None = None) ->
         stopped = not check()
         return not stopped
 
-    trainer.train(steps=spec.steps, seconds=spec.seconds, callback=callback if check else None)
+    trainer.train(steps=spec.steps, training_seconds=spec.seconds, callback=callback if check else None)
     return not stopped
 
 
@@ -174,9 +175,11 @@ _idle.set()
 ORPHAN_GRACE_SECONDS = 5.0  # an orphaned worker's run gets this long to record "killed" before the worker exits
 
 
-def _worker_init(sweep_pid: int) -> None:
-    """In each pool worker: a stop signal marks its run killed (as Ctrl-C does), and the worker leaves when
-    the sweep process dies, even by SIGKILL: the run stops, queued runs never start."""
+def _worker_init(sweep_pid: int, threads: str) -> None:
+    """In each pool worker: its BLAS threads (one when the workers fill the cores), a stop signal marks its
+    run killed (as Ctrl-C does), and the worker leaves when the sweep process dies, even by SIGKILL: the run
+    stops, queued runs never start."""
+    os.environ[THREADS_ENV] = threads
     handle_stop_signals()
     watch_parent(sweep_pid, _leave_orphaned)
 
@@ -271,6 +274,7 @@ def remote_task(task: SweepTask, text: str, corpus_name: str) -> RemoteRun:
     from .recorder import history_rows, run_config, trainer_summary
 
     t0 = time.perf_counter()
+    os.environ[THREADS_ENV] = "1"  # a Ray task asks for one CPU (num_cpus=1 below)
     try:
         trainer = _build(task, text, corpus_name)
     except Exception as exc:
@@ -343,8 +347,9 @@ def _mp_context():
 
 def _run_process(tasks, store, sweep_id, workers, on_progress):
     results = []
+    threads = "1" if workers >= (os.cpu_count() or 1) else os.environ.get(THREADS_ENV, "auto")
     with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init,
-                             initargs=(os.getpid(),)) as pool:
+                             initargs=(os.getpid(), threads)) as pool:
         pending = {pool.submit(process_task, t): t for t in tasks}
         try:
             _wait_all(pending, results, len(tasks), store, sweep_id, on_progress)

@@ -186,6 +186,7 @@ BAD_IN_PROCESS = [
     ("train", "--builtin", "zen", "--steps", "ten"),
     ("train", "--builtin", "zen", "--optimizer", "lbfgs"),
     ("train", "--builtin", "zen", "--steps", "1", "--seconds", "1"),
+    ("train", "--builtin", "zen", "--steps", "1", "--threads", "zero"),
     ("train", "--corpus", "{d}/latin1.txt"),
     ("train", "--corpus", "{d}/short.txt"),
     ("train", "--corpus", "{d}/empty.txt"),
@@ -233,11 +234,22 @@ def test_bad_arguments_in_process(args, bad_files, ckpt, capsys):
     assert_one_line(err)
 
 
+def test_seconds_budget_is_training_time_and_evaluation_is_reported_apart(capsys):
+    """--seconds S trains for S seconds: evaluations (here ~2/3 of the wall time) do not eat the budget."""
+    assert main(["train", "--builtin", "python-docs", "--seconds", "0.5", "--eval-every", "200", "--hidden", "16",
+                 "--json", "--no-record", "--threads", "1"]) == 0
+    summary = last_json(capsys.readouterr().out)
+    assert 0.5 <= summary["seconds"] < 0.7
+    assert summary["eval_seconds"] > 0.1 and summary["wall_seconds"] >= summary["seconds"] + summary["eval_seconds"]
+    assert summary["threads"].startswith("1: ")
+
+
 def test_user_errors_name_the_problem(bad_files, ckpt, capsys):
     for args, words in [(("train", "--corpus", "{d}/latin1.txt"), "UTF-8"),
                         (("train", "--corpus", "{d}/short.txt"), "seq_length + 1"),
                         (("train", "--builtin", "zen", "--lr", "-1"), "learning_rate"),
                         (("sample", "{d}/corrupt.npz"), "not a checkpoint"),
+                        (("train", "--builtin", "zen", "--threads", "0"), "'auto' or a whole number"),
                         (("sample", "{ckpt}", "--prime", "\u00fc"), "never seen"),
                         (("sample", "{ckpt}", "--temperature", "-1"), "temperature")]:
         assert main(fill(args, bad_files, ckpt)) == 1
