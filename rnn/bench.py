@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import fast
+from . import bench_torch, fast
 from .corpus import load_builtin, make_corpus
 from .evaluate import evaluate_loss
 from .runtime import one_blas_thread
@@ -122,19 +122,21 @@ def bench_text(vocab_size: int = 65, n_chars: int = 200_000) -> str:
     return "".join(c if c in keep else "?" for c in text)
 
 
-def _rate(fn, seconds: float) -> float:
-    """chars per CPU second of this process; fn() returns the characters it processed. (process_time:
-    time other processes take is not counted, which keeps ratios steadier on a shared machine.)"""
+def _rate(fn, seconds: float, clock: str = "cpu") -> float:
+    """chars per second; fn() returns the characters it processed. clock "cpu": CPU seconds of this process
+    (time other processes take is not counted, which keeps one-thread ratios steadier on a shared machine);
+    "wall": wall-clock seconds, for runs that may use more than one thread."""
+    now = time.process_time if clock == "cpu" else time.perf_counter
     fn()  # warm-up
-    chars, t0 = 0, time.process_time()
+    chars, t0 = 0, now()
     while True:
         chars += fn()
-        dt = time.process_time() - t0
+        dt = now() - t0
         if dt >= seconds:
             return chars / dt
 
 
-REFERENCES = ("seed", "plain")
+REFERENCES = ("seed", "plain", "torch")
 
 
 def _ratio_row(what, hidden, batch, dtype, ref_fn, eng_fn, seconds, repeats) -> dict:
@@ -177,7 +179,7 @@ def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: floa
         return run
 
     if reference == "plain":
-        ref_fn = _plain(steps_of(Trainer(corpus, config)))
+        ref_fn = _plain(steps_of(Trainer(corpus, config, threads=1)))
     else:
         ref = SeedTrainer(corpus.train, corpus.vocab.size, hidden)
 
@@ -185,7 +187,8 @@ def bench_training(hidden: int, batch: int, dtype: str, text: str, seconds: floa
             ref.step()
             return ref.seq_length
 
-    return _ratio_row("train", hidden, batch, dtype, ref_fn, steps_of(Trainer(corpus, config)), seconds, repeats)
+    engine = Trainer(corpus, config, threads=1)  # one thread, like its reference: ratios of CPU time
+    return _ratio_row("train", hidden, batch, dtype, ref_fn, steps_of(engine), seconds, repeats)
 
 
 def bench_sampling(hidden: int, text: str, seconds: float, repeats: int, length: int = 200,
@@ -217,14 +220,21 @@ def run_benchmark(hiddens=(100, 512), batches=(1, 32), dtypes=("float64", "float
     each against `reference`: "seed" (min-char-rnn's loop) or "plain" (the engine without rnn/fast.py)."""
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {', '.join(REFERENCES)}")
+    if reference == "torch" and not bench_torch.available():
+        raise ValueError("--reference torch needs PyTorch (pip install torch): it is an optional comparison")
     text = bench_text(vocab_size)
     rows = []
     for hidden in hiddens:
         for batch in batches:
             for dtype in dtypes:
-                rows.append(bench_training(hidden, batch, dtype, text, seconds, repeats, reference))
+                if reference == "torch":
+                    rows.append(bench_torch.bench_training_torch(hidden, batch, dtype, text, seconds, repeats, _rate))
+                else:
+                    rows.append(bench_training(hidden, batch, dtype, text, seconds, repeats, reference))
                 if progress:
                     progress(rows[-1])
+    if reference == "torch":
+        return rows  # PyTorch has no sampling loop to compare with
     rows.append(bench_sampling(100, text, seconds, repeats, reference=reference))
     if progress:
         progress(rows[-1])
@@ -232,6 +242,8 @@ def run_benchmark(hiddens=(100, 512), batches=(1, 32), dtypes=("float64", "float
 
 
 def format_table(rows: list[dict], reference: str = "seed") -> str:
+    if reference == "torch":
+        return bench_torch.format_torch_table(rows)
     ref = "seed loop" if reference == "seed" else "plain model"
     lines = [f"| what | H | B | dtype | {ref} chars/s | engine chars/s | ratio (median) |",
              "|---|---|---|---|---|---|---|"]
@@ -252,7 +264,7 @@ def race(seconds: float = 30.0, builtin: str = "python-docs") -> dict:
             ref.step()
         out["reference_chars"] = ref.chars
         out["reference_val_loss"] = evaluate_loss(ref.as_engine_params(), corpus.val, h0=ref.hprev.ravel())
-    eng = Trainer(corpus, TrainConfig(eval_every=0))
+    eng = Trainer(corpus, TrainConfig(eval_every=0), threads=1)  # equal CPU time: one core each
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         eng.train_for(min(0.5, seconds - (time.perf_counter() - t0)))

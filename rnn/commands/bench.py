@@ -1,5 +1,5 @@
-"""`python -m rnn bench`: chars/s of the engine against the seed's per-timestep loop, or against its own
-plain code (rnn/model.py without rnn/fast.py), in the same process."""
+"""`python -m rnn bench`: chars/s of the engine against the seed's per-timestep loop, its own plain code
+(rnn/model.py without rnn/fast.py) or PyTorch (when installed), in the same process."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def add_parser(sub):
     p.add_argument("--seconds", type=float, default=0.5, help="time per measurement (default %(default)s)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians reported")
     p.add_argument("--reference", choices=REFERENCES, default="seed",
-                   help="what the engine is timed against: the seed's loop (default) or the engine's plain "
-                        "model without rnn/fast.py, to see what the fast module gains")
+                   help="what the engine is timed against: the seed's loop (default), the engine's plain "
+                        "model without rnn/fast.py (what the fast module gains), or PyTorch's nn.RNN step with "
+                        "one thread and its default threads (needs PyTorch installed; the engine runs with one "
+                        "thread and with its own choice, rnn/threads.py)")
     p.add_argument("--race", type=float, metavar="SECONDS",
                    help="instead: train seed loop and engine for SECONDS each on python-docs, compare val loss")
     p.add_argument("--json", action="store_true")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rnn import fast, model
+from rnn import bench_torch, fast, model
 from rnn.bench import format_table, run_benchmark
 from rnn.cli import main
 
@@ -33,3 +33,28 @@ def test_bench_command_with_plain_reference(capsys):
                  "--seconds", "0.01", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "plain model chars/s" in out and "| train | 8 | 1 | float64 |" in out
+
+
+def test_torch_reference_without_pytorch_says_it_is_optional(monkeypatch, capsys):
+    monkeypatch.setattr(bench_torch, "available", lambda: False)
+    with pytest.raises(ValueError, match="needs PyTorch"):
+        run_benchmark(hiddens=(8,), reference="torch")
+    assert main(["bench", "--reference", "torch", "--hidden", "8"]) == 1
+    assert "optional" in capsys.readouterr().err
+
+
+def test_torch_table_reads_each_ratio():
+    row = {"what": "train", "hidden": 256, "batch": 32, "dtype": "float32", "torch_threads": 2,
+           "chars_per_sec": 120_000, "engine_one_chars_per_sec": 110_000, "torch_one_chars_per_sec": 66_000,
+           "torch_default_chars_per_sec": 80_000, "ratio": 1.5, "ratio_one_thread": 1.67}
+    table = format_table([row], "torch")
+    assert "PyTorch 2 threads (default)" in table.splitlines()[0]
+    assert "| 256 | 32 | float32 | 120,000 | 110,000 | 66,000 | 80,000 | 1.50x | 1.67x |" in table
+
+
+@pytest.mark.skipif(not bench_torch.available(), reason="PyTorch is an optional comparison")
+def test_torch_reference_row_times_all_four():
+    rows = run_benchmark(hiddens=(16,), batches=(4,), dtypes=("float32",), seconds=0.05, repeats=1,
+                         reference="torch")
+    assert len(rows) == 1 and all(rows[0][k] > 0 for k in (
+        "chars_per_sec", "engine_one_chars_per_sec", "torch_one_chars_per_sec", "torch_default_chars_per_sec"))
