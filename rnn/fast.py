@@ -25,8 +25,9 @@ at 32 streams it is memory traffic and tanh/exp. Each trick below answers one of
   one-hot inputs, and flat-index take/put for p_t[target_t]: one BLAS call or one C loop each. (A real
   scatter-add skips the one-hot's zeros, but np.add.at, bincount and sort+reduceat all measured 1.7-8x
   slower than this product at V = 65.)
-* Whh^T as a contiguous copy for the forward loop: a product with the transposed view measured 9-50%
-  slower per step at B >= 32 (and the copy is one H x H pass per call).
+* Whh^T as a contiguous copy for the forward loop when B > 1: the (B, H) x (H, H) product with the
+  transposed view measured up to 3x slower (H = 100, B = 32), ~50% at H = 256-512, B = 32, and a whole
+  step 5-17% faster with the copy (one H x H pass per call); a single row's product gains nothing.
 * BLAS threads per kind of product (Workspace.threads, chosen by rnn/threads.py): the per-step loops and
   the whole-sequence products may get different thread counts; OpenBLAS gives the same numbers either way.
 * Exp-based tanh for big float64 batches: NumPy's float64 tanh is not vectorized on AVX2 CPUs and costs
@@ -132,13 +133,16 @@ def _recurrence(params, inputs, h_prev, s: Scratch):
     states = s.states
     states[0] = h_prev
     s.WxhT[...] = Wxh.T
-    s.WhhT[...] = Whh.T
+    WhhT = Whh.T
+    if len(h_prev) > 1:  # a product of many rows with Whh^T is faster on a contiguous copy; one row's is not
+        WhhT = s.WhhT
+        WhhT[...] = Whh.T
     np.add(s.WxhT.take(inputs.T, axis=0), bh, out=states[1:])  # Wxh x_t + bh, every step (a row gather)
     if Whh.dtype == np.float64 and s.tmp.size >= TANH_BY_EXP_MIN_SIZE:
         with np.errstate(over="ignore"):  # see tanh_by_exp
-            _time_steps(states, s.WhhT, s.tmp, tanh_by_exp)
+            _time_steps(states, WhhT, s.tmp, tanh_by_exp)
     else:
-        _time_steps(states, s.WhhT, s.tmp, np.tanh)
+        _time_steps(states, WhhT, s.tmp, np.tanh)
     return states
 
 
