@@ -133,6 +133,25 @@ def test_gradient_check_page():
     assert at.success
 
 
+def test_gradient_check_page_passes_on_a_saturated_running_model():
+    # Most units pinned at |h| ~ 1 (as after a long H=200 run): their bias gradients are ~1e-10, below the finite
+    # difference's own error. The page used to show the red alert for bh here (relative error ~1).
+    t = make_trainer(load_builtin("zen"), steps=20, hidden_size=60)
+    rng = np.random.default_rng(0)
+    t.params["bh"][10:] = 12.0 * rng.choice([-1, 1], 50)
+    t.h[...] = np.tanh(t.params["bh"])
+    at = ok(app("9_Gradient_check.py", t))
+    ok(at.radio[0].set_value("The running model").run())
+    assert at.success and not at.error, [e.value for e in at.error]
+    checked = next(m.value for m in at.markdown if m.value.startswith("**Checked:**"))
+    assert "up to 20 entries per parameter" in checked and "ε = 0.0001" in checked
+    near_zero = int(checked.split(" of them with a gradient below")[0].rsplit(", ", 1)[1])
+    assert near_zero >= 10
+    for _ in range(3):
+        ok(next(b for b in at.button if b.label == "Check other weights").click().run())
+        assert at.success and not at.error
+
+
 def test_samples_over_training_page(docs_trainer):
     at = ok(app("11_Samples_over_training.py", docs_trainer))
     assert len(docs_trainer.samples) == 3
