@@ -9,6 +9,7 @@ from model_helpers import adopt, model
 from streamlit.testing.v1 import AppTest
 
 from rnn.corpus import load_builtin, make_corpus
+from rnn.insight.health import spectral_radius
 from rnn.train import TrainConfig, Trainer
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -103,6 +104,26 @@ def test_training_health_page(docs_trainer):
     np.testing.assert_allclose(y, radius)
     chart(at, "gradient_flow_chart")
     assert any(m.label == "Spectral radius of Whh" for m in at.metric)
+
+
+def test_training_health_page_gives_verdicts():
+    t = make_trainer(load_builtin("zen"), steps=30)
+    t.params["Whh"] *= 7.9 / spectral_radius(t.params["Whh"])  # the reviewer's model: radius 7.9
+    t.params["bh"][:] = 4.0 * np.sign(t.params["bh"] + 1e-9)  # and most units pinned at |h| ~ 1
+    at = ok(app("7_Training_health.py", t))
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("**Spectral radius: unhealthy.** 7.90 is above 5") for e in errors), errors
+    assert any(e.startswith("**Saturated units: unhealthy.**") for e in errors), errors
+    assert any(s.value.startswith("**Gradient norm: healthy.**") for s in at.success)
+    assert any("Gradient through time" in v.value for v in list(at.success) + list(at.warning) + list(at.error))
+
+
+def test_training_health_page_healthy_verdicts():
+    t = make_trainer(load_builtin("zen"), steps=30)
+    t.params["Whh"] *= 1.0 / spectral_radius(t.params["Whh"])
+    at = ok(app("7_Training_health.py", t))
+    assert any(s.value.startswith("**Spectral radius: healthy.** 1.00") for s in at.success)
+    assert any(s.value.startswith("**Saturated units: healthy.**") for s in at.success)
 
 
 def test_training_health_page_untrained():
