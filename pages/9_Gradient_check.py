@@ -17,7 +17,7 @@ st.caption("Backpropagation is derived by hand, so check it: nudge one weight by
            "changes, and compare with the analytic gradient. The same check runs as `python -m rnn gradcheck`.")
 st.latex(r"\text{numerical} = \frac{L(\theta+\varepsilon) - L(\theta-\varepsilon)}{2\varepsilon},\qquad"
          r"\text{relative error} = \frac{|\text{analytic} - \text{numerical}|}"
-         r"{\max(|\text{analytic}| + |\text{numerical}|,\ " + f"{ABS_FLOOR:g}" + "})")
+         r"{\max(|\text{analytic}| + |\text{numerical}|,\ " + f"{ABS_FLOOR:g}" + ")}")
 st.caption(f"Why the {ABS_FLOOR:g} in the denominator: the finite difference has an error of its own, about 1e-9 "
            "(float rounding of the loss, divided by ε). A gradient that small, such as the bias of a saturated unit "
            "(tanh' ≈ 0), would get a relative error near 1 from that noise alone. So gradients below "
