@@ -4,6 +4,15 @@ import numpy as np
 import streamlit as st
 
 from rnn.insight.health import gradient_through_time, health_snapshot
+from rnn.insight.health_verdicts import (
+    HEALTHY,
+    UNHEALTHY,
+    clip_verdict,
+    flow_verdict,
+    grad_norm_verdict,
+    radius_verdict,
+    saturation_verdict,
+)
 from rnn.insight.walkthrough import next_chunk
 from rnn.viz.insight import gradient_flow_figure, health_figure
 from ui.insight import PLOT_CONFIG, require_trained
@@ -19,6 +28,15 @@ st.caption("Four vital signs of a vanilla RNN, and the picture that motivates LS
            "earlier time steps during backpropagation through time (BPTT).")
 require_trained(trainer, "this page")
 
+LOOKS = {HEALTHY: (st.success, ":material/check_circle:"), UNHEALTHY: (st.error, ":material/error:")}
+
+
+def show(verdict):
+    """One verdict as a coloured box: green healthy, yellow worth watching, red unhealthy."""
+    box, icon = LOOKS.get(verdict.level, (st.warning, ":material/warning:"))
+    box(f"**{verdict.sign}: {verdict.level}.** {verdict.text}", icon=icon)
+
+
 # ---------------------------------------------------------------- now
 inputs, targets, h_prev, _ = next_chunk(trainer)
 now = health_snapshot(trainer.params, inputs, h_prev)
@@ -29,10 +47,16 @@ c1.metric("Spectral radius of Whh", f"{now.spectral_radius:.3f}",
 c2.metric("Saturated units", f"{now.saturated_share:.0%}",
           help="Share of hidden activations with |h| > 0.95 on the next training chunk. There tanh' < 0.1: "
                "almost no gradient flows through a saturated unit.")
-c3.metric("Gradient norm", f"{np.mean(trainer.history['grad_norm'][-100:]):.3g}" if trainer.iteration else "—",
+grad_norm = float(np.mean(trainer.history["grad_norm"][-100:])) if trainer.iteration else None
+c3.metric("Gradient norm", f"{grad_norm:.3g}" if grad_norm is not None else "—",
           help="Global L2 norm of the gradient before clipping, mean over the last 100 steps.")
 c4.metric("Clip rate", f"{trainer.clip_rate():.0%}" if trainer.iteration else "—",
           help=f"Share of the last 100 steps where some gradient element exceeded the clip value ({cfg.clip:g}).")
+show(radius_verdict(now.spectral_radius))
+show(saturation_verdict(now.saturated_share))
+if grad_norm is not None:
+    show(grad_norm_verdict(grad_norm))
+    show(clip_verdict(trainer.clip_rate(), cfg.clip))
 
 # ---------------------------------------------------------------- over training
 st.subheader("Over training")
@@ -56,13 +80,6 @@ st.plotly_chart(gradient_flow_figure(flow, chars), key="gradient_flow_chart", co
 first, last = flow.from_last[0], flow.from_last[-1]
 ratio = first / last if last > 0 else float("nan")
 T = len(chars)
-st.markdown(
-    f"The loss at the **last** step sends a gradient of size {last:.3g} into h at that step. Carried back "
-    f"{T - 1} steps through `tanh` and `Whh` it arrives at the first step with size {first:.3g} "
-    f"(× {ratio:.2g}). "
-    + ("That is the **vanishing gradient**: what happened many characters ago barely changes the weights, so a "
-       "vanilla RNN struggles to learn long-range dependencies. LSTMs add a path where the gradient is not "
-       "multiplied by tanh' and Whh at every step." if ratio < 1e-2 else
-       "That is an **exploding gradient**: clipping keeps the update in check." if ratio > 1e2 else
-       "Over this short chunk the gradient neither vanishes nor explodes much.")
-)
+st.markdown(f"The loss at the **last** step sends a gradient of size {last:.3g} into h at that step. Carried back "
+            f"{T - 1} steps through `tanh` and `Whh` it arrives at the first step with size {first:.3g}.")
+show(flow_verdict(ratio, T - 1))

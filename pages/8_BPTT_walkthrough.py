@@ -15,8 +15,9 @@ page_setup("BPTT walkthrough", "🔬")
 trainer = get_trainer()
 cfg = trainer.config
 
-st.title("🔬 One training step, step by step")
-st.caption("Exactly the step the Train page would take next, computed on copies: nothing changes until you "
+st.title("🔬 BPTT walkthrough")  # the sidebar's name for this page (from the file name)
+st.caption("One training step, step by step: exactly the step the Train page would take next, computed on "
+           "copies, so nothing changes until you "
            "press **Take this step**. The seed notebook's forward pass, loss, backward pass (BPTT), clipping and "
            "Adagrad update, with the running model's real numbers.")
 

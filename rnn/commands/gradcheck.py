@@ -35,6 +35,8 @@ def run(args) -> int:
         print(f"gradient check: V={args.vocab} H={args.hidden} T={args.seq_length} float64, eps={args.eps:g}")
         for name, err in result["max_rel_error"].items():
             flag = "ok" if err < PASS_THRESHOLD else "FAIL"
-            print(f"  {name:4s} max relative error {err:.2e}  ({result['checked'][name]} entries)  {flag}")
+            near_zero = result["near_zero"][name]
+            small = f", {near_zero} below {result['floor']:g}, compared absolutely" if near_zero else ""
+            print(f"  {name:4s} max relative error {err:.2e}  ({result['checked'][name]} entries{small})  {flag}")
         print("PASSED" if result["passed"] else f"FAILED: some error is above {PASS_THRESHOLD:g}")
     return 0 if result["passed"] else 1

@@ -51,8 +51,9 @@ def label_char(c: str) -> str:
 
 
 def char_name(c: str) -> str:
-    """A character for hover text, escaped: whitespace spelled out, anything else quoted."""
-    return NAMES[c] if c in NAMES else f"'{label_char(c)}'"
+    """A character for hover text, escaped: whitespace as its symbol with its name ("␣ space", the symbol the
+    labels and tables show), anything else quoted."""
+    return f"{VISIBLE[c]} {NAMES[c]}" if c in NAMES else f"'{label_char(c)}'"
 
 
 def text_char(c: str) -> str:

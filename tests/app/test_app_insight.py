@@ -9,6 +9,7 @@ from model_helpers import adopt, model
 from streamlit.testing.v1 import AppTest
 
 from rnn.corpus import load_builtin, make_corpus
+from rnn.insight.health import spectral_radius
 from rnn.train import TrainConfig, Trainer
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -105,6 +106,26 @@ def test_training_health_page(docs_trainer):
     assert any(m.label == "Spectral radius of Whh" for m in at.metric)
 
 
+def test_training_health_page_gives_verdicts():
+    t = make_trainer(load_builtin("zen"), steps=30)
+    t.params["Whh"] *= 7.9 / spectral_radius(t.params["Whh"])  # the reviewer's model: radius 7.9
+    t.params["bh"][:] = 4.0 * np.sign(t.params["bh"] + 1e-9)  # and most units pinned at |h| ~ 1
+    at = ok(app("7_Training_health.py", t))
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("**Spectral radius: unhealthy.** 7.90 is above 5") for e in errors), errors
+    assert any(e.startswith("**Saturated units: unhealthy.**") for e in errors), errors
+    assert any(s.value.startswith("**Gradient norm: healthy.**") for s in at.success)
+    assert any("Gradient through time" in v.value for v in list(at.success) + list(at.warning) + list(at.error))
+
+
+def test_training_health_page_healthy_verdicts():
+    t = make_trainer(load_builtin("zen"), steps=30)
+    t.params["Whh"] *= 1.0 / spectral_radius(t.params["Whh"])
+    at = ok(app("7_Training_health.py", t))
+    assert any(s.value.startswith("**Spectral radius: healthy.** 1.00") for s in at.success)
+    assert any(s.value.startswith("**Saturated units: healthy.**") for s in at.success)
+
+
 def test_training_health_page_untrained():
     t = make_trainer(load_builtin("zen"), steps=0)
     at = ok(app("7_Training_health.py", t))
@@ -117,6 +138,10 @@ def test_bptt_walkthrough_page_and_take_step(docs_trainer):
     for key in ("bptt_hidden_chart", "bptt_steps_chart", "bptt_params_chart"):
         chart(at, key)
     assert len(at.dataframe) == 2
+    assert at.title[0].value.endswith(" BPTT walkthrough")  # the sidebar's name for the page (8_BPTT_walkthrough)
+    table = at.dataframe[0].value
+    shown = "".join(table["input"]) + "".join(table["target"]) + "".join(table["model's top guess"])
+    assert "␣" in shown and not any(c.isspace() for c in shown)  # no blank cells: whitespace as its symbol
     before = t.iteration
     ok(next(b for b in at.button if b.label == "Take this step").click().run())
     assert model(at).iteration == before + 1
@@ -131,6 +156,26 @@ def test_gradient_check_page():
     assert at.success, [e.value for e in at.error]
     ok(next(b for b in at.button if b.label == "Check other weights").click().run())
     assert at.success
+
+
+def test_gradient_check_page_passes_on_a_saturated_running_model():
+    # Most units pinned at |h| ~ 1 (as after a long H=200 run): their bias gradients are ~1e-10, below the finite
+    # difference's own error. The page used to show the red alert for bh here (relative error ~1).
+    t = make_trainer(load_builtin("zen"), steps=20, hidden_size=60)
+    rng = np.random.default_rng(0)
+    t.params["bh"][10:] = 12.0 * rng.choice([-1, 1], 50)
+    t.h[...] = np.tanh(t.params["bh"])
+    at = ok(app("9_Gradient_check.py", t))
+    ok(at.radio[0].set_value("The running model").run())
+    assert at.success and not at.error, [e.value for e in at.error]
+    assert r"{\max(|\text{analytic}| + |\text{numerical}|,\ 0.01)}" in at.latex[0].value  # the floor, inside
+    checked = next(m.value for m in at.markdown if m.value.startswith("**Checked:**"))
+    assert "up to 20 entries per parameter" in checked and "ε = 0.0001" in checked
+    near_zero = int(checked.split(" of them with a gradient below")[0].rsplit(", ", 1)[1])
+    assert near_zero >= 10
+    for _ in range(3):
+        ok(next(b for b in at.button if b.label == "Check other weights").click().run())
+        assert at.success and not at.error
 
 
 def test_samples_over_training_page(docs_trainer):

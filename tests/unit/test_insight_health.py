@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import rnn.insight.health_verdicts as hv
 from rnn.corpus import make_corpus
 from rnn.insight.health import gradient_through_time, health_snapshot, saturated_share, spectral_radius
 from rnn.insight.walkthrough import next_chunk
@@ -87,3 +88,53 @@ def test_trainer_records_health_that_matches_direct_computation():
     assert health_snapshot(trainer.params, inputs, h_prev).saturated_share == rec.saturated_share
     trainer.step(10)
     assert [r.iteration for r in trainer.health_history] == [5, 10, 15]
+
+
+# ------------------------------------------------------------------------------------------------ verdicts
+
+@pytest.mark.parametrize(("radius", "level", "says"), [
+    (0.05, hv.WATCH, "below 0.5"), (0.5, hv.HEALTHY, "between 0.5 and 2"), (1.2, hv.HEALTHY, "1.20"),
+    (2.0, hv.HEALTHY, "between"), (3.0, hv.WATCH, "above 2"), (7.9, hv.UNHEALTHY, "above 5"),
+    (float("nan"), hv.UNHEALTHY, "diverged"),
+])
+def test_radius_verdict(radius, level, says):
+    v = hv.radius_verdict(radius)
+    assert v.level == level and says in v.text
+
+
+@pytest.mark.parametrize(("share", "level", "says"), [
+    (0.0, hv.HEALTHY, "0%"), (0.25, hv.HEALTHY, "at most 25%"), (0.4, hv.WATCH, "more than 25%"),
+    (0.75, hv.UNHEALTHY, "75% of activations"), (0.75, hv.UNHEALTHY, "more than 50%"),
+])
+def test_saturation_verdict(share, level, says):
+    v = hv.saturation_verdict(share)
+    assert v.level == level and says in v.text
+
+
+@pytest.mark.parametrize(("rate", "clip", "level", "says"), [
+    (0.02, 5.0, hv.HEALTHY, "at most 10%"), (0.3, 5.0, hv.WATCH, "more than 10%"),
+    (0.9, 5.0, hv.UNHEALTHY, "learning rate"), (0.0, 0.0, hv.WATCH, "Clipping is off"),
+])
+def test_clip_verdict(rate, clip, level, says):
+    v = hv.clip_verdict(rate, clip)
+    assert v.level == level and says in v.text
+
+
+def test_grad_norm_verdict():
+    assert hv.grad_norm_verdict(3.0).level == hv.HEALTHY
+    assert hv.grad_norm_verdict(float("inf")).level == hv.UNHEALTHY
+
+
+@pytest.mark.parametrize(("ratio", "level", "says"), [
+    (1e-4, hv.WATCH, "vanishing"), (0.5, hv.HEALTHY, "neither vanishes"), (1e3, hv.UNHEALTHY, "exploding"),
+    (float("nan"), hv.WATCH, "nothing to follow"),
+])
+def test_flow_verdict(ratio, level, says):
+    v = hv.flow_verdict(ratio, 24)
+    assert v.level == level and says in v.text and (ratio != ratio or "24 steps" in v.text)
+
+
+def test_thresholds_are_ordered():
+    assert hv.RADIUS_LOW < 1 < hv.RADIUS_HIGH < hv.RADIUS_ALARM
+    assert 0 < hv.SATURATION_WATCH < hv.SATURATION_ALARM < 1 and 0 < hv.CLIP_WATCH < hv.CLIP_ALARM < 1
+    assert hv.VANISHING_RATIO < 1 < hv.EXPLODING_RATIO
