@@ -18,7 +18,7 @@ from rnn.runs.store import RunStore, RunStoreError
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from rnn.viz.user_text import markdown_literal
 from ui import sweeps
-from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, setting_text
+from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_labels, setting_text
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
 
@@ -66,6 +66,7 @@ def _fmt_ts(ts):
 
 
 best_ids = best_per_corpus(runs)  # one per corpus: losses on different texts are not comparable
+corpus_of = corpus_labels(runs)
 
 if not runs:
     st.info("No runs yet. Train a model on the **Train** page (it is recorded automatically), run "
@@ -78,7 +79,7 @@ else:
         "status": r.status,
         "source": r.source,
         "yours": "yes" if visitor.owns(r) else "",
-        "corpus": r.corpus_name or "",
+        "corpus": corpus_of[r.id],
         "hidden": r.config.get("hidden_size"),
         "seq len": r.config.get("seq_length"),
         "lr": setting_text(r, "learning_rate"),  # "0.1 → 0.01" when it changed during the run

@@ -97,9 +97,9 @@ limited = k is not None and k < trainer.vocab.size
 drawn = f", {entropy_bits(probs):.2f} bits as sampled" if temperature != 1 or limited else ""
 if limited:
     kept = float(np.sort(softmax)[::-1][:k].sum())
-    bars = (f"Bars: the {k} characters top-k keeps ({LEGEND}), most likely first; they hold {kept:.0%} of the "
-            f"model's probability and are renormalised to 100% before the temperature applies; outlines: the "
-            "model's own softmax (T = 1, all characters).")
+    bars = (f"Bars: the {k} characters top-k keeps, most likely first ({LEGEND}); together they hold {kept:.0%} "
+            "of the model's probability and are renormalised to 100% before the temperature applies. Outlines: "
+            "the model's own softmax (T = 1, all characters).")
 else:
     bars = f"Bars: the 30 most likely characters ({LEGEND})"
     bars += "." if temperature == 1 else "; outlines: the model's own softmax (T = 1)."

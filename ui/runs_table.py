@@ -51,3 +51,17 @@ def setting_text(r: RunRecord, key: str) -> str:
 
 def corpora_count(runs: list[RunRecord]) -> int:
     return len({corpus_key(r) for r in runs})
+
+
+def corpus_labels(runs: list[RunRecord]) -> dict[int, str]:
+    """Each run's corpus as the table shows it: its name, with the start of its fingerprint where runs on
+    different texts share a name (two pasted texts, a cut of a built-in), so the per-corpus star reads right."""
+    texts: dict[str, set[str]] = defaultdict(set)
+    for r in runs:
+        texts[r.corpus_name or ""].add(corpus_key(r))
+    out = {}
+    for r in runs:
+        name = r.corpus_name or ""
+        ambiguous = len(texts[name]) > 1 and r.corpus_fingerprint
+        out[r.id] = f"{name} ({r.corpus_fingerprint[:6]})" if ambiguous else name
+    return out

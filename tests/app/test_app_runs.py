@@ -298,6 +298,20 @@ def test_best_is_marked_within_each_corpus(home):
     assert any("same corpus" in c.value for c in at.caption)  # and the page says why
 
 
+def test_runs_on_different_texts_of_one_name_are_told_apart(home):
+    full = seed_run(home, 0.1, name="full zen")
+    corpus = make_corpus(load_builtin("zen")[:600], "zen", seq_length=16)  # another text, the same name
+    trainer = Trainer(corpus, TrainConfig(hidden_size=12, seq_length=16, eval_every=20))
+    with RunRecorder(trainer, RunStore(home), name="cut zen") as rec:
+        trainer.step(20)
+        trainer.evaluate()
+    at = open_page()
+    df = at.dataframe[0].value.set_index("id")
+    assert sorted(df.index[df["best"] == "★"]) == sorted([full, rec.run_id])  # two texts: two bests
+    labels = {df.loc[full, "corpus"], df.loc[rec.run_id, "corpus"]}
+    assert len(labels) == 2 and all(label.startswith("zen (") for label in labels)
+
+
 def test_lr_column_shows_a_changed_rate_first_to_last(home):
     changed = seed_run(home, 0.1, name="annealed", then_lr=0.01)
     fixed = seed_run(home, 0.05, name="fixed")
