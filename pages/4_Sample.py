@@ -68,7 +68,9 @@ st.divider()
 st.subheader("What temperature does to the next character")
 # The prefix starts as the prime text (else a line of the corpus) and follows a new prime or corpus; the
 # reader's own edit stays until then. Set through session state: a keyed widget ignores a changed value=.
-prefix_source = prime or default_prefix_for(trainer.corpus.text)
+# A prime the model cannot read (already explained above) leaves the prefix as it was.
+prefix_source = prime if prime and not trainer.vocab.unknown(prime) else ss.get("sm_prefix_from")
+prefix_source = prefix_source or default_prefix_for(trainer.corpus.text)
 if ss.get("sm_prefix_from") != prefix_source or "sm_prefix" not in ss:
     ss["sm_prefix"], ss["sm_prefix_from"] = prefix_source, prefix_source
 p1, p2 = st.columns([3, 2])

@@ -319,6 +319,10 @@ def test_next_char_prefix_follows_a_new_prime_text():
     at.text_input(key="sm_prefix").input("my own").run()  # the reader's own prefix stays until the prime changes
     at.slider(key="sm_temperature").set_value(0.5).run()
     assert at.text_input(key="sm_prefix").value == "my own"
+    at.text_input(key="sm_prime").input("☃").run()  # a prime it cannot read: said once, the chart stays
+    ok(at)
+    assert sum("never seen" in e.value for e in at.error) == 1
+    assert at.text_input(key="sm_prefix").value == "my own" and at.get("plotly_chart")
 
 
 def test_top_k_chart_draws_only_the_kept_characters_by_probability_with_the_true_softmax():
