@@ -5,7 +5,6 @@ own models' runs, and changes only its own."""
 
 from __future__ import annotations
 
-import math
 import time
 
 import pandas as pd
@@ -13,12 +12,13 @@ import streamlit as st
 
 from rnn.checkpoint import CheckpointError, load_checkpoint
 from rnn.config import SETTINGS
-from rnn.corpus import BUILTINS
+from rnn.corpus import BUILTINS, DEFAULT_BUILTIN
 from rnn.runs.access import VisitorRuns
 from rnn.runs.store import RunStore, RunStoreError
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from rnn.viz.user_text import markdown_literal
 from ui import sweeps
+from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_labels, setting_text
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
 
@@ -35,6 +35,7 @@ SELECTED = "runs_selected"
 try:
     command("flush")  # this session's live run, up to date in the table
     visitor = VisitorRuns(RunStore(), visible_models())
+    active = sweeps.active_sweep(visitor)  # first: a sweep that has just finished is wrapped up, its runs listed
     runs = visitor.runs()
 except RunStoreError as exc:
     st.error(markdown_literal(exc))
@@ -64,33 +65,25 @@ def _fmt_ts(ts):
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
 
 
-# The best run: lowest validation loss; if no run has one, lowest training loss.
-_metric = "val_loss" if any(r.val_loss is not None for r in runs) else "train_loss"
-
-
-def _score(r):
-    v = getattr(r, _metric)
-    return v if v is not None and math.isfinite(v) else math.inf
-
-
-best_id = min(runs, key=_score).id if runs and math.isfinite(min(map(_score, runs))) else None
+best_ids = best_per_corpus(runs)  # one per corpus: losses on different texts are not comparable
+corpus_of = corpus_labels(runs)
 
 if not runs:
     st.info("No runs yet. Train a model on the **Train** page (it is recorded automatically), run "
             "`python -m rnn train`, or start a sweep below.")
 else:
     table = pd.DataFrame([{
-        "best": "★" if r.id == best_id else "",
+        "best": "★" if r.id in best_ids else "",
         "id": r.id,
         "name": r.name,
         "status": r.status,
         "source": r.source,
         "yours": "yes" if visitor.owns(r) else "",
-        "corpus": r.corpus_name or "",
+        "corpus": corpus_of[r.id],
         "hidden": r.config.get("hidden_size"),
         "seq len": r.config.get("seq_length"),
-        "lr": r.config.get("learning_rate"),
-        "optimizer": r.config.get("optimizer"),
+        "lr": setting_text(r, "learning_rate"),  # "0.1 → 0.01" when it changed during the run
+        "optimizer": setting_text(r, "optimizer"),
         "batch": r.config.get("batch_size"),
         "iterations": r.iterations,
         "train loss": r.train_loss,
@@ -102,15 +95,18 @@ else:
     } for r in runs])
 
     def _highlight(row):
-        return ["background-color: rgba(46, 160, 67, 0.25)" if row["id"] == best_id else ""] * len(row)
+        return ["background-color: rgba(46, 160, 67, 0.25)" if row["id"] in best_ids else ""] * len(row)
 
     styled = table.style.apply(_highlight, axis=1).format(
-        {"lr": "{:.4g}", "train loss": "{:.4f}", "val loss": "{:.4f}", "chars/s": "{:,.0f}", "seconds": "{:.1f}"},
+        {"train loss": "{:.4f}", "val loss": "{:.4f}", "chars/s": "{:,.0f}", "seconds": "{:.1f}"},
         na_rep="–",
     )
     st.subheader("Runs")
-    st.caption("Click a column header to sort. ★ marks the best run (lowest validation loss, else training loss).")
-    st.dataframe(styled, hide_index=True, key="runs_table")
+    st.caption(f"Click a column header to sort. {BEST_CAPTION} A setting changed during a run reads first → latest.")
+    st.dataframe(styled, hide_index=True, key="runs_table", column_config={
+        "lr": st.column_config.TextColumn("lr", help="Learning rate; first → latest when it changed during the run"),
+        "optimizer": st.column_config.TextColumn("optimizer", help="first → latest when it changed during the run"),
+    })
 
     # ------------------------------------------------------------------ compare
     st.subheader("Compare")
@@ -118,6 +114,9 @@ else:
         st.session_state[SELECTED] = [r.id for r in runs[:5]]
     else:  # drop runs deleted meanwhile (e.g. from the CLI)
         st.session_state[SELECTED] = [i for i in st.session_state[SELECTED] if i in by_id]
+    # A finished sweep's runs join the comparison (set before the multiselect is drawn, as Streamlit requires).
+    st.session_state[SELECTED] += [i for i in st.session_state.pop(sweeps.JOIN_COMPARE, [])
+                                   if i in by_id and i not in st.session_state[SELECTED]]
 
     c1, c2 = st.columns([4, 1])
     with c2:
@@ -143,6 +142,10 @@ else:
         st.plotly_chart(loss_curves(curves, x=x_axis, smoothing=smoothing, log_y=log_y), key="runs_loss_chart")
         if any(c["val"] for c in curves):
             st.plotly_chart(val_curves(curves, x=x_axis), key="runs_val_chart")
+        n_corpora = corpora_count([by_id[i] for i in chosen])
+        if n_corpora > 1:
+            st.caption(f"The selected runs trained on {n_corpora} different corpora: compare their losses only "
+                       "within one corpus.")
         rows = [{**by_id[i].config, "val_loss": by_id[i].val_loss, "label": by_id[i].name} for i in chosen]
         if sum(r["val_loss"] is not None for r in rows) >= 2:
             st.plotly_chart(parallel_coordinates(rows), key="runs_parcoords")
@@ -205,19 +208,19 @@ st.caption("Train one run per combination of the values below (or N random draws
            f"A dashboard sweep has up to {sweeps.MAX_RUNS} runs of up to {sweeps.MAX_STEPS:,} steps or "
            f"{sweeps.MAX_SECONDS:g} s each, one at a time per model; it stops if the server stops.")
 
-active = sweeps.active_sweep(visitor)
 if active is None:
     with st.form("sweep_form"):
         corpus_opts = ["Current dashboard corpus", *BUILTINS]
         defaults = {"learning_rate": "0.05, 0.1", "hidden_size": "32, 64", "seq_length": "25", "batch_size": "1"}
         cells = [*st.columns(3), *st.columns(3)]
-        corpus_choice = cells[0].selectbox("Sweep corpus", corpus_opts, index=corpus_opts.index("zen"))
+        corpus_choice = cells[0].selectbox("Sweep corpus", corpus_opts, index=corpus_opts.index(DEFAULT_BUILTIN),
+                                           help=sweeps.corpus_help(DEFAULT_BUILTIN))
         lists = {name: cell.text_input(label, defaults[name], help=sweeps.list_help(name))
                  for cell, (name, label) in zip(cells[1:5], sweeps.LIST_LABELS.items(), strict=True)}
         opts = cells[5].multiselect("Optimizers", list(SETTINGS["optimizer"].choices), default=["adagrad"])
         c1, c2, c3, c4 = st.columns(4)
         budget_kind = c1.radio("Budget per run", ["Steps", "Seconds"], horizontal=True)
-        budget = c2.number_input("Budget", min_value=1.0, max_value=float(sweeps.MAX_STEPS), value=300.0, step=50.0,
+        budget = c2.number_input("Budget", min_value=1, max_value=sweeps.MAX_STEPS, value=300, step=50,
                                  help=f"Up to {sweeps.MAX_STEPS:,} steps or {sweeps.MAX_SECONDS:g} seconds per run "
                                  f"(a run also stops at {sweeps.MAX_SECONDS:g} s).")
         random_n = c3.number_input("Random draws (0 = full grid)", min_value=0, max_value=sweeps.MAX_RUNS, value=0)

@@ -66,9 +66,15 @@ if texts:
 
 st.divider()
 st.subheader("What temperature does to the next character")
-default_prefix = prime or default_prefix_for(trainer.corpus.text)
+# The prefix starts as the prime text (else a line of the corpus) and follows a new prime or corpus; the
+# reader's own edit stays until then. Set through session state: a keyed widget ignores a changed value=.
+# A prime the model cannot read (already explained above) leaves the prefix as it was.
+prefix_source = prime if prime and not trainer.vocab.unknown(prime) else ss.get("sm_prefix_from")
+prefix_source = prefix_source or default_prefix_for(trainer.corpus.text)
+if ss.get("sm_prefix_from") != prefix_source or "sm_prefix" not in ss:
+    ss["sm_prefix"], ss["sm_prefix_from"] = prefix_source, prefix_source
 p1, p2 = st.columns([3, 2])
-prefix = p1.text_input("Prefix", value=default_prefix, key="sm_prefix",
+prefix = p1.text_input("Prefix", key="sm_prefix",
                        help="The model reads this text; the chart shows its odds for the character that follows.")
 temperature = p2.slider("Temperature", 0.0, 2.0, 1.0, step=0.05, key="sm_temperature",
                         help="0 = greedy (all probability on the most likely character)")
@@ -78,8 +84,8 @@ except ValueError as exc:
     st.error(f"Cannot read the prefix: {markdown_literal(exc)}", icon=ICONS["error"])
     st.stop()
 k = top_k or None
-probs = next_char_probs(logits, temperature, k)
-ref = next_char_probs(logits, 1.0, k)
+probs = next_char_probs(logits, temperature, k)  # what sampling draws from: top-k, then temperature
+softmax = next_char_probs(logits, 1.0)  # the model's own distribution over every character
 
 
 def entropy_bits(p):
@@ -87,9 +93,17 @@ def entropy_bits(p):
     return float(-(p * np.log2(p)).sum())
 
 
-st.plotly_chart(next_char_figure(trainer.vocab.chars, probs, temperature, reference=ref), key="next_char_chart",
-                config={"displaylogo": False})
-at_t = "" if temperature == 1 else f", {entropy_bits(probs):.2f} bits at T = {temperature:g}"
-outlines = "" if temperature == 1 else "; outlines: the model's own softmax (T = 1)"
-st.caption(f"Entropy of the next-character distribution: {entropy_bits(ref):.2f} bits at T = 1{at_t}. "
-           f"Bars: the 30 most likely characters ({LEGEND}){outlines}.")
+st.plotly_chart(next_char_figure(trainer.vocab.chars, probs, temperature, reference=softmax, top_k=k),
+                key="next_char_chart", config={"displaylogo": False})
+limited = k is not None and k < trainer.vocab.size
+drawn = f", {entropy_bits(probs):.2f} bits as sampled" if temperature != 1 or limited else ""
+if limited:
+    kept = float(np.sort(softmax)[::-1][:k].sum())
+    bars = (f"Bars: the {k} characters top-k keeps, most likely first ({LEGEND}); together they hold {kept:.0%} "
+            "of the model's probability and are renormalised to 100% before the temperature applies. Outlines: "
+            "the model's own softmax (T = 1, all characters).")
+else:
+    bars = f"Bars: the 30 most likely characters ({LEGEND})"
+    bars += "." if temperature == 1 else "; outlines: the model's own softmax (T = 1)."
+st.caption(f"Entropy of the next-character distribution: {entropy_bits(softmax):.2f} bits for the model's softmax"
+           f"{drawn}. {bars}")

@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from rnn.config import SETTINGS, TrainConfig
+from rnn.corpus import BUILTINS, DEFAULT_VAL_FRACTION, load_builtin, split_point
 from rnn.runs import launch
 from rnn.runs.access import VisitorRuns
 from rnn.runs.store import DB_NAME, default_home
@@ -26,6 +27,7 @@ from rnn.runs.sweep import SweepSpec, default_workers, expand
 
 ACTIVE = "runs_active_sweep"
 LAST_RESULT = "runs_last_sweep_result"
+JOIN_COMPARE = "runs_join_compare"  # ids of a finished sweep's runs, for the page to add to its comparison
 # What a visitor may start from the dashboard (the command line, the server's operator, is not capped):
 MAX_RUNS = 32  # runs per sweep
 MAX_STEPS = 10_000  # steps per run
@@ -45,6 +47,21 @@ def max_server_sweeps() -> int:
 # multiselect of its choices.
 LIST_LABELS = {"learning_rate": "Learning rates", "hidden_size": "Hidden sizes", "seq_length": "Sequence lengths",
                "batch_size": "Batch streams (sweep)"}
+
+
+def validation_chars(builtin: str) -> int:
+    """Characters in a built-in corpus's validation split (the last DEFAULT_VAL_FRACTION of its text)."""
+    n = len(load_builtin(builtin))
+    return n - split_point(n, TrainConfig().seq_length, DEFAULT_VAL_FRACTION)[0]
+
+
+def corpus_help(default: str) -> str:
+    """Why the sweep defaults to `default`: its validation loss is a mean over many characters, so the runs'
+    differences are not noise (zen's is a mean over about 85)."""
+    sizes = ", ".join(f"{name} {validation_chars(name):,}" for name in BUILTINS)
+    return (f"Each run's validation loss is its mean loss over the corpus's validation characters ({sizes}). "
+            f"{default} is the default: over that many characters the differences between runs are real, not "
+            "the luck of a few sentences.")
 
 
 def list_help(name: str) -> str:
@@ -151,6 +168,7 @@ def forget(visitor: VisitorRuns, sweep_id: int) -> None:
     try:
         p = visitor.sweep_progress(sweep_id)
         runs = p["runs"]
+        st.session_state[JOIN_COMPARE] = [r.id for r in runs]  # the page adds them to its comparison
         scored = [r for r in runs if r.val_loss is not None]
         msg = f"Sweep #{sweep_id}: {len(runs)} of {p['total']} runs recorded"
         if p["cancelled"]:

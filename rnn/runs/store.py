@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..lifecycle import process_alive
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "runs.sqlite"
 # "paused": a live dashboard model that stopped training and saved a checkpoint it can reopen from.
 STATUSES = ("running", "paused", "finished", "diverged", "killed", "failed")
@@ -79,7 +79,8 @@ CREATE TABLE IF NOT EXISTS runs (
     message TEXT NOT NULL DEFAULT '',
     sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL,
     model_key TEXT,
-    owner TEXT
+    owner TEXT,
+    config_trail TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -108,7 +109,7 @@ CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner);
 UNCLAIMED = "unclaimed"
 
 # Upgrades from older schema versions, applied in order (version 2: live models find their runs by key;
-# version 3: runs and sweeps have an owner, the rule above).
+# version 3: runs and sweeps have an owner, the rule above; version 4: runs keep the trail of changed settings).
 _MIGRATIONS = {
     1: "ALTER TABLE runs ADD COLUMN model_key TEXT; CREATE INDEX IF NOT EXISTS runs_model ON runs(model_key)",
     2: "ALTER TABLE runs ADD COLUMN owner TEXT; ALTER TABLE sweeps ADD COLUMN owner TEXT; "
@@ -116,7 +117,12 @@ _MIGRATIONS = {
        # A dashboard run from before model keys may hold pasted text and has no link: nobody's in the app.
        f"UPDATE runs SET owner = '{UNCLAIMED}' WHERE owner IS NULL AND source = 'dashboard'; "
        "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner)",
+    3: "ALTER TABLE runs ADD COLUMN config_trail TEXT NOT NULL DEFAULT '{}'",
 }
+# A run's config is its latest; settings changed during the run (learning rate, optimizer, ... live on the Train
+# page) keep their values in order in config_trail, {field: [first, ..., latest]}, fields that never changed
+# left out. A trail keeps its first value and the latest TRAIL_MAX - 1: a slider moved all lesson stays small.
+TRAIL_MAX = 20
 
 # Columns a caller may set with update_run / finish_run.
 _UPDATABLE = {
@@ -161,6 +167,7 @@ class RunRecord:
     sweep_id: int | None = None
     model_key: str | None = None  # the live model (capability id) this run belongs to, if any
     owner: str | None = None  # who may see and change it in the app (see UNCLAIMED); None: made on the server
+    config_trail: dict = field(default_factory=dict)  # {field: [first, ..., latest]} of settings that changed
     stored_status: str = ""
 
     def to_dict(self) -> dict:
@@ -361,20 +368,25 @@ class RunStore:
             raise ValueError(f"unknown run fields: {', '.join(sorted(bad))}")
         if "status" in fields and fields["status"] not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-        if "config" in fields:
-            fields["config"] = json.dumps(fields["config"], sort_keys=True)
+        new_config = fields.pop("config", None)
         metrics, val_metrics = list(metrics), list(val_metrics)
 
         def write(conn):
-            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            row = conn.execute("SELECT config, config_trail FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
                 raise KeyError(run_id)
+            cols = dict(fields)
+            if new_config is not None:
+                cols["config"] = json.dumps(new_config, sort_keys=True)
+                trail = extend_trail(_json_dict(row[1]), _json_dict(row[0]), new_config)
+                cols["config_trail"] = json.dumps(trail, sort_keys=True)
             if metrics:
                 conn.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?, ?)",
                                  [(run_id, int(i), int(c), float(s), _num(l), _num(sl)) for i, c, s, l, sl in metrics])
             if val_metrics:
                 conn.executemany("INSERT OR REPLACE INTO val_metrics VALUES (?, ?, ?)",
                                  [(run_id, int(i), _num(v)) for i, v in val_metrics])
-            cols = dict(fields, heartbeat=time.time())
+            cols["heartbeat"] = time.time()
             sets = ", ".join(f"{k} = ?" for k in cols)
             conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*cols.values(), run_id))
 
@@ -443,7 +455,8 @@ class RunStore:
             tags = json.loads(d["tags"])
         except (TypeError, ValueError):
             config, tags = {}, []
-        d.update(status=status, stored_status=stored, config=config, tags=tags)
+        d.update(status=status, stored_status=stored, config=config, tags=tags,
+                 config_trail=_json_dict(d.get("config_trail")))
         return RunRecord(**d)
 
     def list_runs(self, sweep_id: int | None = None, visible_to=None) -> list[RunRecord]:
@@ -597,6 +610,37 @@ def _clean_tags(tags) -> list[str]:
         if t and t not in out:
             out.append(t)
     return out
+
+
+def extend_trail(trail: dict, old: dict, new: dict) -> dict:
+    """The trail (see TRAIL_MAX) after the config went from `old` to `new`: each changed field gains its new value."""
+    out = {k: list(v) for k, v in trail.items()}
+    for key, value in new.items():
+        values = out.get(key) or ([old[key]] if key in old else [])
+        if values and values[-1] == value:
+            continue
+        values.append(value)
+        if len(values) > TRAIL_MAX:
+            values = [values[0], *values[-(TRAIL_MAX - 1):]]
+        if len(values) > 1:
+            out[key] = values
+    return out
+
+
+def trail_values(record: RunRecord, key: str) -> list:
+    """The values setting `key` had in a run, first to latest (one value if it never changed; none if unknown)."""
+    values = record.config_trail.get(key)
+    if values:
+        return list(values)
+    return [record.config[key]] if key in record.config else []
+
+
+def _json_dict(text) -> dict:
+    try:
+        value = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _num(x):

@@ -69,6 +69,7 @@ def val_curves(runs: list[dict], x: str = "iterations") -> go.Figure:
     (characters per iteration) so the x axis can be characters too; seconds are looked up in the metrics."""
     key, title = X_AXES[x]
     fig = go.Figure()
+    longest, right = 0, 0.0
     for i, run in enumerate(runs):
         val = [(it, v) for it, v in run.get("val", []) if v is not None]
         if not val:
@@ -81,15 +82,42 @@ def val_curves(runs: list[dict], x: str = "iterations") -> go.Figure:
             src = np.asarray(m["iteration"], dtype=np.float64)
             dst = np.asarray(m[key], dtype=np.float64)
             xs = np.interp(its, src, dst) if src.size else its
-        fig.add_trace(go.Scatter(x=xs, y=[v for _, v in val], mode="lines+markers", name=plotly_literal(run["label"]),
-                                 line={"color": COLORS[i % len(COLORS)]}))
+        longest, right = max(longest, len(val)), max(right, float(xs.max()))
+        fig.add_trace(go.Scatter(
+            x=xs, y=[v for _, v in val], mode="lines+markers", name=plotly_literal(run["label"]),
+            line={"color": COLORS[i % len(COLORS)]}, marker={"size": 9},
+            hovertemplate=f"%{{fullData.name}}<br>{title}: %{{x:,.0f}}<br>val loss %{{y:.4f}} nats/char<extra></extra>",
+        ))
     fig.update_layout(title="Validation loss", xaxis_title=title, yaxis_title="loss (nats/char)", height=320,
                       margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.3})
+    if longest == 1 and right > 0:  # one point per run (a sweep scores at its end): the run from 0, not 299-301
+        fig.update_xaxes(range=[0, right * 1.08], rangemode="tozero")
     return fig
 
 
-PARCOORD_DIMS = (("learning_rate", "learning rate (log10)"), ("hidden_size", "hidden size"),
+PARCOORD_DIMS = (("learning_rate", "learning rate (log scale)"), ("hidden_size", "hidden size"),
                  ("seq_length", "sequence length"), ("batch_size", "batch streams"), ("optimizer", "optimizer"))
+
+
+MAX_VALUE_TICKS = 8  # up to this many distinct values each get a tick; more: Plotly's own ticks
+
+
+def _numeric_axis(vals: list[float], log: bool = False) -> dict:
+    """A parcoords dimension's values with readable ticks (the swept values themselves, as "0.05", "32") and an
+    explicit range, smallest at the bottom, padded so the end values are not on the frame."""
+    pos = [math.log10(v) for v in vals] if log else vals
+    lo, hi = min(pos), max(pos)
+    pad = (hi - lo) * 0.08 if hi > lo else (0.5 if log else max(1.0, abs(lo) * 0.25))
+    dim = {"values": pos, "range": [lo - pad, hi + pad]}
+    distinct = sorted(set(vals))
+    if len(distinct) <= MAX_VALUE_TICKS:
+        dim["tickvals"] = [math.log10(v) for v in distinct] if log else distinct
+        dim["ticktext"] = [f"{v:g}" for v in distinct]
+    elif log:  # many rates: decades
+        decades = range(math.floor(lo), math.ceil(hi) + 1)
+        dim["tickvals"] = list(decades)
+        dim["ticktext"] = [f"{10.0 ** d:g}" for d in decades]
+    return dim
 
 
 def parallel_coordinates(rows: list[dict]) -> go.Figure:
@@ -105,11 +133,11 @@ def parallel_coordinates(rows: list[dict]) -> go.Figure:
                 dims.append({"label": label, "values": [names.index(str(v)) for v in vals],
                              "tickvals": list(range(len(names))), "ticktext": [plotly_literal(n) for n in names],
                              "range": [-0.5, len(names) - 0.5]})
-            elif field == "learning_rate":
-                dims.append({"label": label, "values": [math.log10(float(v)) for v in vals]})
+            elif field == "learning_rate":  # log10 positions, ticks labelled with the rates themselves
+                dims.append({"label": label, **_numeric_axis([float(v) for v in vals], log=True)})
             else:
-                dims.append({"label": label, "values": [float(v) for v in vals]})
-        dims.append({"label": "val loss", "values": [r["val_loss"] for r in rows]})
+                dims.append({"label": label, **_numeric_axis([float(v) for v in vals])})
+        dims.append({"label": "val loss", "values": [r["val_loss"] for r in rows], "tickformat": ".2f"})
     losses = [r["val_loss"] for r in rows]
     fig = go.Figure(go.Parcoords(
         line={"color": losses, "colorscale": "Viridis", "reversescale": True,

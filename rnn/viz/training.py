@@ -233,25 +233,32 @@ def hidden_heatmap(hs, text: str, order=None, height: int | None = None) -> go.F
 
 
 def next_char_figure(chars, probs, temperature: float, reference=None, top: int = 30,
-                     height: int = 340) -> go.Figure:
-    """Bars of P(next char) at `temperature` for the `top` most likely characters; `reference` (the same
-    distribution at T = 1) is drawn as outlines so the effect of temperature is visible (not at T = 1,
-    where the two coincide)."""
+                     height: int = 340, top_k: int | None = None) -> go.Figure:
+    """Bars of P(next char) at `temperature` for the `top` most likely characters (only the `top_k` kept ones
+    when sampling is limited to them: the others cannot be drawn); `reference` (the model's own softmax, T = 1,
+    all characters) is drawn as outlines so the effect of temperature and top-k is visible (not when the two
+    coincide: T = 1 without top-k). Characters are in the order of the reference, most likely first: the
+    order of any T > 0, and a meaningful one for greedy's single bar."""
     probs = np.asarray(probs, dtype=np.float64)
-    idx = np.argsort(-probs, kind="stable")[:top]
+    ref = None if reference is None else np.asarray(reference, dtype=np.float64)
+    limited = top_k is not None and 0 < top_k < len(probs)
+    order_by = probs if ref is None else ref
+    idx = np.argsort(-order_by, kind="stable")[:min(top, top_k) if limited else top]
     labels = [html.escape(label, quote=False) for label in char_labels(chars)]
     x = [labels[i] for i in idx]
     fig = go.Figure()
     t_name = "greedy (T = 0)" if temperature == 0 else f"T = {temperature:g}"
+    if limited:
+        t_name += f", top-{top_k} renormalised"
     fig.add_trace(go.Bar(x=x, y=probs[idx], name=t_name, marker_color=COLORS["bar"],
                          hovertemplate="%{x}: %{y:.3f}<extra>" + t_name + "</extra>"))
     top_p = float(probs[idx].max()) if len(idx) else 1.0
-    if reference is not None and temperature != 1:
-        ref = np.asarray(reference, dtype=np.float64)
+    if ref is not None and (temperature != 1 or limited):
         top_p = max(top_p, float(ref[idx].max()))
-        fig.add_trace(go.Bar(x=x, y=ref[idx], name="T = 1 (the model's softmax)",
+        ref_name = "the model's softmax (T = 1, all characters)" if limited else "T = 1 (the model's softmax)"
+        fig.add_trace(go.Bar(x=x, y=ref[idx], name=ref_name,
                              marker={"color": "rgba(0,0,0,0)", "line": {"color": COLORS["ref"], "width": 1.5}},
-                             hovertemplate="%{x}: %{y:.3f}<extra>T = 1</extra>"))
+                             hovertemplate="%{x}: %{y:.3f}<extra>softmax, T = 1</extra>"))
     fig.update_layout(
         height=height, barmode="overlay", margin={"l": 10, "r": 10, "t": 40, "b": 10}, bargap=0.15,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},

@@ -223,3 +223,21 @@ def test_train_page_shows_the_loss_in_words():
     words = [c.value for c in at.caption if "bits/char" in c.value and "perplexity" in c.value]
     assert words and words[0].startswith("Smoothed loss: ")
     assert any("uniform guess over" in c.value for c in at.caption)
+
+
+def test_samples_play_starts_from_the_first_and_pause_stops_it(docs_trainer):
+    # The timed steps themselves run in the browser (tests/browser/test_runs_browser.py): AppTest has no timer.
+    at = ok(app("11_Samples_over_training.py", docs_trainer))
+    assert at.select_slider[0].value == 2  # the latest sample first
+    assert not any(b.label == "Pause" for b in at.button)
+    ok(next(b for b in at.button if b.label == "Play").click().run())
+    assert at.session_state["samples_playing"] and at.select_slider[0].value == 0  # from the first
+    assert any(m.value == "**Sample at iteration 40**" for m in at.markdown)
+    assert any("Playing" in c.value for c in at.caption)  # the memorisation check waits
+    ok(next(b for b in at.button if b.label == "Pause").click().run())
+    assert not at.session_state["samples_playing"] and at.select_slider[0].value == 0
+    assert any(m.label == "Novel share" for m in at.metric)
+    # Dragging the slider while playing pauses too.
+    ok(next(b for b in at.button if b.label == "Play").click().run())
+    ok(at.select_slider[0].set_value(1).run())
+    assert not at.session_state["samples_playing"]

@@ -290,3 +290,64 @@ def test_sessions_are_isolated_on_every_page():
     a.run()
     b = run("../../pages/4_Sample.py")
     assert model(b) is not t and model(b).corpus.name == "python-docs"
+
+
+def _chart_bars(at):
+    import base64
+    import json
+
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+
+    def values(trace):
+        ys = trace["y"]
+        if isinstance(ys, dict):  # base64-encoded numpy array
+            ys = np.frombuffer(base64.b64decode(ys["bdata"]), dtype=ys["dtype"])
+        return list(trace["x"]), [float(y) for y in ys]
+
+    return [(t["name"], *values(t)) for t in spec["data"]]
+
+
+def test_next_char_prefix_follows_a_new_prime_text():
+    at = run("../../pages/4_Sample.py")
+    first = at.text_input(key="sm_prefix").value
+    at.text_input(key="sm_prime").input("The model").run()
+    ok(at)
+    assert at.text_input(key="sm_prefix").value == "The model" != first
+    at.text_input(key="sm_prime").input("Python is").run()
+    ok(at)
+    assert at.text_input(key="sm_prefix").value == "Python is"  # every new prime, not only the first
+    at.text_input(key="sm_prefix").input("my own").run()  # the reader's own prefix stays until the prime changes
+    at.slider(key="sm_temperature").set_value(0.5).run()
+    assert at.text_input(key="sm_prefix").value == "my own"
+    at.text_input(key="sm_prime").input("☃").run()  # a prime it cannot read: said once, the chart stays
+    ok(at)
+    assert sum("never seen" in e.value for e in at.error) == 1
+    assert at.text_input(key="sm_prefix").value == "my own" and at.get("plotly_chart")
+
+
+def test_top_k_chart_draws_only_the_kept_characters_by_probability_with_the_true_softmax():
+    at = run("../../pages/4_Sample.py")
+    step(at, 50)
+    at.number_input(key="sm_topk").set_value(5).run()
+    at.slider(key="sm_temperature").set_value(0.5).run()
+    ok(at)
+    traces = _chart_bars(at)
+    (bar_name, bar_x, bar_y), (ref_name, ref_x, ref_y) = traces
+    assert len(bar_x) == 5 and all(y > 0 for y in bar_y)  # only the kept characters, none at zero
+    assert bar_y == sorted(bar_y, reverse=True)  # most likely first
+    assert sum(bar_y) == pytest.approx(1.0)  # top-k renormalised
+    assert "top-5" in bar_name
+    trainer = model(at)
+    from rnn.sample import next_char_probs, warm_state
+
+    _, logits = warm_state(trainer.params, trainer.vocab, at.text_input(key="sm_prefix").value, h=trainer.h[0])
+    softmax = next_char_probs(logits, 1.0)
+    assert ref_x == bar_x and ref_y == pytest.approx(sorted(softmax, reverse=True)[:5])  # the model's own softmax
+    assert sum(ref_y) < 1.0 and "softmax" in ref_name
+    # At T = 1 with top-k the bars (renormalised) and the softmax differ: both are drawn.
+    at.slider(key="sm_temperature").set_value(1.0).run()
+    assert len(_chart_bars(at)) == 2
+    # Greedy: one bar at 1, the outlines still in the softmax's order.
+    at.slider(key="sm_temperature").set_value(0.0).run()
+    (_, gx, gy), (_, rx, ry) = _chart_bars(at)
+    assert gy[0] == pytest.approx(1.0) and len(gx) == 5 and ry == sorted(ry, reverse=True)

@@ -20,13 +20,20 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "10_Runs.py")
 
 
-def seed_run(home, lr: float, steps: int = 40, name: str | None = None, model_key: str | None = None) -> int:
-    """A recorded run: the server's (as the CLI records it), or a dashboard model's with `model_key`."""
-    corpus = make_corpus(load_builtin("zen"), "zen", seq_length=16)
+def seed_run(home, lr: float, steps: int = 40, name: str | None = None, model_key: str | None = None,
+             corpus: str = "zen", then_lr: float | None = None) -> int:
+    """A recorded run: the server's (as the CLI records it), or a dashboard model's with `model_key`; with
+    `then_lr` the learning rate changes half-way, as the Train page's slider changes it."""
+    text = load_builtin(corpus)[:20_000]
+    corpus = make_corpus(text, corpus, seq_length=16)
     trainer = Trainer(corpus, TrainConfig(hidden_size=12, seq_length=16, learning_rate=lr, eval_every=20))
     source = "cli" if model_key is None else "dashboard"
     with RunRecorder(trainer, RunStore(home), name=name, source=source, model_key=model_key) as rec:
-        trainer.step(steps)
+        trainer.step(steps // 2)
+        if then_lr is not None:
+            rec.update(force=True)
+            trainer.set_learning_rate(then_lr)
+        trainer.step(steps - steps // 2)
         trainer.evaluate()
     return rec.run_id
 
@@ -277,3 +284,72 @@ def test_url_round_trip_and_app_range():
     _, overrides, ignored, clamped = parse({"hidden": "512", "seq": "200", "lr": "1", "clip": "20", "batch": "128"})
     assert not ignored and not clamped and overrides == {"hidden_size": 512, "seq_length": 200,
                                                           "learning_rate": 1.0, "clip": 20.0, "batch_size": 128}
+
+
+# ---------------------------------------------------------------- issue 13: the Runs page says true things
+def test_best_is_marked_within_each_corpus(home):
+    zen = [seed_run(home, 0.05, name="zen slow"), seed_run(home, 0.2, name="zen fast")]
+    brackets = seed_run(home, 0.1, name="brackets", corpus="brackets")
+    at = open_page()
+    df = at.dataframe[0].value
+    store = RunStore(home)
+    best_zen = min((store.get(i) for i in zen), key=lambda r: r.val_loss).id
+    assert sorted(df.loc[df["best"] == "★", "id"]) == sorted([best_zen, brackets])  # one per corpus
+    assert any("same corpus" in c.value for c in at.caption)  # and the page says why
+
+
+def test_runs_on_different_texts_of_one_name_are_told_apart(home):
+    full = seed_run(home, 0.1, name="full zen")
+    corpus = make_corpus(load_builtin("zen")[:600], "zen", seq_length=16)  # another text, the same name
+    trainer = Trainer(corpus, TrainConfig(hidden_size=12, seq_length=16, eval_every=20))
+    with RunRecorder(trainer, RunStore(home), name="cut zen") as rec:
+        trainer.step(20)
+        trainer.evaluate()
+    at = open_page()
+    df = at.dataframe[0].value.set_index("id")
+    assert sorted(df.index[df["best"] == "★"]) == sorted([full, rec.run_id])  # two texts: two bests
+    labels = {df.loc[full, "corpus"], df.loc[rec.run_id, "corpus"]}
+    assert len(labels) == 2 and all(label.startswith("zen (") for label in labels)
+
+
+def test_lr_column_shows_a_changed_rate_first_to_last(home):
+    changed = seed_run(home, 0.1, name="annealed", then_lr=0.01)
+    fixed = seed_run(home, 0.05, name="fixed")
+    at = open_page()
+    df = at.dataframe[0].value.set_index("id")
+    assert df.loc[changed, "lr"] == "0.1 → 0.01"
+    assert df.loc[fixed, "lr"] == "0.05"
+
+
+def test_sweep_form_defaults_a_large_corpus_and_whole_steps(home):
+    from rnn.corpus import DEFAULT_BUILTIN
+
+    at = open_page()
+    box = [s for s in at.selectbox if s.label == "Sweep corpus"][0]
+    assert box.value == DEFAULT_BUILTIN  # ~46,000 validation characters, not zen's 85
+    assert "validation characters" in box.help
+    budget = [n for n in at.number_input if n.label == "Budget"][0]
+    assert budget.value == 300 and isinstance(budget.value, int)  # "300", not "300.00"
+
+
+def test_finished_sweep_runs_join_compare(home):
+    earlier = [seed_run(home, 0.1, steps=10) for _ in range(5)]
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert sorted(at.multiselect(key="runs_selected").value) == sorted(earlier)
+    [s for s in at.selectbox if s.label == "Sweep corpus"][0].set_value("zen")
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["Learning rates"].set_value("0.05, 0.1")
+    form_inputs["Hidden sizes"].set_value("8")
+    form_inputs["Sequence lengths"].set_value("16")
+    [n for n in at.number_input if n.label == "Budget"][0].set_value(20)
+    [b for b in at.get("form_submit_button") if b.label == "Start sweep"][0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["runs_active_sweep"]["proc"].wait(timeout=60) == 0
+    at.run()  # the page notices the finished sweep
+    assert not at.exception
+    swept = [r.id for r in RunStore(home).list_runs() if r.sweep_id is not None]
+    assert len(swept) == 2
+    chosen = at.multiselect(key="runs_selected").value
+    assert set(swept) <= set(chosen) and set(earlier) <= set(chosen)  # added, nothing dropped
+    assert len(loss_chart(at)["data"]) == 7

@@ -7,6 +7,7 @@ server's folder is not exposed), using the same helpers as the other browser tes
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -143,3 +144,44 @@ def test_a_shared_link_trains_with_its_settings_and_the_run_appears(page: Page, 
     legend = chart(page, "runs_loss_chart").locator(".legendtext")
     expect(legend.filter(has_text=f"#{run.id} ")).to_have_count(1, timeout=RERUN_TIMEOUT_MS)
     assert_no_exception(page)
+
+
+def test_play_steps_through_the_samples_and_stops_at_the_latest(page: Page, runs_app, browser):
+    url, _, _ = runs_app
+    open_app(page, url, "/Train?corpus=zen&hidden=16")
+    for _ in range(6):  # a sample is stored every 200 iterations: 200, 400, 600
+        click_and_wait(page, button(page, "Step 100"), fragment=True)
+    expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*600\s*$"), timeout=RERUN_TIMEOUT_MS)
+    go_to(page, "Samples over training")
+    heading = page.get_by_text(re.compile(r"^Sample at iteration [\d,]+$"))
+    expect(heading).to_have_text("Sample at iteration 600", timeout=RERUN_TIMEOUT_MS)
+
+    click_and_wait(page, button(page, "Play"))
+    expect(heading).to_have_text("Sample at iteration 200", timeout=RERUN_TIMEOUT_MS)  # from the first
+    expect(button(page, "Pause")).to_be_visible()
+    # Meanwhile another visitor's session answers as usual: the player is a browser timer, not a server loop.
+    other = browser.new_page()
+    try:
+        t0 = time.monotonic()
+        open_app(other, url, "/")
+        expect(other.get_by_test_id("stSidebarNav")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+        assert time.monotonic() - t0 < 30
+    finally:
+        other.close()
+    # It steps on by itself, then stops at the latest sample and offers Play again.
+    expect(heading).to_have_text("Sample at iteration 600", timeout=RERUN_TIMEOUT_MS)
+    expect(button(page, "Play")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    page.wait_for_timeout(2000)  # no further timed reruns move it
+    expect(heading).to_have_text("Sample at iteration 600")
+    expect(page.get_by_text("Novel share")).to_be_visible()  # the memorisation check is back
+    assert_no_exception(page)
+
+    # Pause stops it where it is.
+    click_and_wait(page, button(page, "Play"))
+    expect(heading).to_have_text("Sample at iteration 200", timeout=RERUN_TIMEOUT_MS)
+    button(page, "Pause").click()
+    expect(button(page, "Play")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    stopped = heading.inner_text()
+    page.wait_for_timeout(2000)
+    expect(heading).to_have_text(stopped)
+    assert stopped != "Sample at iteration 600"

@@ -280,9 +280,16 @@ def test_long_runs_store_windows_not_every_step():
 
 def _schema_2() -> str:
     """The schema before owners (version 2): no owner column in runs or sweeps."""
-    old = store_mod._SCHEMA.replace(",\n    owner TEXT", "").replace(
+    old = _schema_3().replace(",\n    owner TEXT", "").replace(
         "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner);", "")
     assert "owner" not in old
+    return old
+
+
+def _schema_3() -> str:
+    """The schema before setting trails (version 3): no config_trail column in runs."""
+    old = store_mod._SCHEMA.replace(",\n    config_trail TEXT NOT NULL DEFAULT '{}'", "")
+    assert "config_trail" not in old
     return old
 
 
@@ -325,9 +332,49 @@ def test_a_schema_2_store_gains_owners(tmp_path):
     owners = {r.name: r.owner for r in store.list_runs()}
     assert owners == {"cli": None, "live": "key-a", "pasted": store_mod.UNCLAIMED, "swept": None}
     with sqlite3.connect(db) as c:
-        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
     assert store.get_sweep(1)["owner"] is None
     assert {r.name for r in store.list_runs(visible_to={"key-a"})} == {"cli", "live", "swept"}
     assert {r.name for r in store.list_runs(visible_to={"key-b"})} == {"cli", "swept"}
     RunStore(tmp_path)  # opening it again is the fast path, and changes nothing
     assert {r.name: r.owner for r in store.list_runs()} == owners
+
+
+def test_a_changed_setting_keeps_its_trail_first_to_last(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run(config={"learning_rate": 0.1, "optimizer": "adagrad", "hidden_size": 32})
+    assert store.get(run_id).config_trail == {}  # nothing changed yet
+    store.update_run(run_id, config={"learning_rate": 0.1, "optimizer": "adagrad", "hidden_size": 32})
+    store.update_run(run_id, config={"learning_rate": 0.05, "optimizer": "adagrad", "hidden_size": 32})
+    store.update_run(run_id, config={"learning_rate": 0.05, "optimizer": "adam", "hidden_size": 32})
+    store.finish_run(run_id, config={"learning_rate": 0.01, "optimizer": "adam", "hidden_size": 32})
+    rec = store.get(run_id)
+    assert rec.config["learning_rate"] == 0.01  # the config is the last one, as before
+    assert rec.config_trail == {"learning_rate": [0.1, 0.05, 0.01], "optimizer": ["adagrad", "adam"]}
+    assert store_mod.trail_values(rec, "learning_rate") == [0.1, 0.05, 0.01]
+    assert store_mod.trail_values(rec, "hidden_size") == [32]
+
+
+def test_a_long_trail_keeps_its_first_and_latest_values(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = store.create_run(config={"learning_rate": 1.0})
+    for i in range(2, 200):
+        store.update_run(run_id, config={"learning_rate": 1.0 / i})
+    trail = store.get(run_id).config_trail["learning_rate"]
+    assert len(trail) == store_mod.TRAIL_MAX and trail[0] == 1.0 and trail[-1] == 1.0 / 199
+
+
+def test_a_schema_3_store_gains_trails(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript(_schema_3())
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    conn.execute("INSERT INTO runs (name, status, source, config, created_at, heartbeat) "
+                 "VALUES ('old', 'finished', 'cli', '{\"learning_rate\": 0.1}', 1.0, 1.0)")
+    conn.commit()
+    conn.close()
+    store = RunStore(tmp_path)
+    (old,) = store.list_runs()
+    assert old.config_trail == {} and store_mod.trail_values(old, "learning_rate") == [0.1]
+    store.update_run(old.id, config={"learning_rate": 0.01})
+    assert store.get(old.id).config_trail == {"learning_rate": [0.1, 0.01]}

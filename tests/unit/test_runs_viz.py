@@ -63,8 +63,34 @@ def test_parallel_coordinates_dimensions():
     ]
     fig = parallel_coordinates(rows)
     dims = {d.label: d for d in fig.data[0].dimensions}
-    assert list(dims["learning rate (log10)"].values) == pytest.approx([-1, -3])
+    assert list(dims["learning rate (log scale)"].values) == pytest.approx([-1, -3])
     assert list(dims["optimizer"].ticktext) == ["adagrad", "adam"] and list(dims["optimizer"].values) == [1, 0]
     assert list(dims["val loss"].values) == [2.0, 2.5]
     assert list(fig.data[0].line.color) == [2.0, 2.5]
     assert len(parallel_coordinates([]).data[0].dimensions) == 0
+
+
+def test_a_single_validation_point_is_a_marker_on_a_range_from_zero():
+    m = {"iteration": [100, 200, 300], "chars": [1, 2, 3], "seconds": [1, 2, 3], "loss": [3, 2, 1]}
+    fig = val_curves([{"label": "a", "metrics": m, "val": [(300, 2.1)]},
+                      {"label": "b", "metrics": m, "val": [(300, 2.4)]}])
+    assert all("markers" in t.mode for t in fig.data) and fig.data[0].marker.size >= 8
+    lo, hi = fig.layout.xaxis.range
+    assert lo == 0 and 300 < hi <= 360  # not 299-301: the whole run, its one point near the right
+    several = val_curves([{"label": "a", "metrics": m, "val": [(100, 2.5), (300, 2.1)]}])
+    assert several.layout.xaxis.range is None  # a real curve keeps Plotly's own range
+
+
+def test_parallel_coordinates_ticks_are_readable_and_increase_upward():
+    rows = [{"learning_rate": lr, "hidden_size": h, "seq_length": 25, "batch_size": 1, "optimizer": "adagrad",
+             "val_loss": v} for lr, h, v in ((0.05, 32, 2.345678), (0.1, 64, 2.0123), (0.01, 32, 2.9))]
+    dims = {d.label: d for d in parallel_coordinates(rows).data[0].dimensions}
+    lr = dims["learning rate (log scale)"]
+    assert list(lr.ticktext) == ["0.01", "0.05", "0.1"]  # the learning rates themselves, not log10 values
+    assert list(lr.tickvals) == pytest.approx([math.log10(x) for x in (0.01, 0.05, 0.1)])
+    assert lr.range[0] < math.log10(0.01) < math.log10(0.1) < lr.range[1]  # small at the bottom, growing upward
+    hidden = dims["hidden size"]
+    assert list(hidden.tickvals) == [32, 64] and list(hidden.ticktext) == ["32", "64"]
+    seq = dims["sequence length"]  # one value: a tick at it, centred
+    assert list(seq.tickvals) == [25] and seq.range[0] < 25 < seq.range[1]
+    assert dims["val loss"].tickformat == ".2f"

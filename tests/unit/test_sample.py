@@ -183,3 +183,19 @@ def test_top_k_with_tied_logits_keeps_k_candidates():
     assert np.count_nonzero(next_char_probs(np.zeros(VOCAB.size), 1.0, top_k=2)) == 2
     firsts = {sample(fresh, VOCAB, 1, top_k=1, seed=s) for s in range(10)}
     assert firsts == {sample(fresh, VOCAB, 1, temperature=0)}
+
+
+def test_next_char_figure_keeps_k_bars_in_probability_order():
+    from rnn.viz.training import next_char_figure
+
+    chars = list("abcdef")
+    softmax = np.array([0.1, 0.4, 0.05, 0.3, 0.1, 0.05])
+    kept = next_char_probs(np.log(softmax), 2.0, top_k=3)
+    fig = next_char_figure(chars, kept, 2.0, reference=softmax, top_k=3)
+    bars, outline = fig.data
+    assert list(bars.x) == ["b", "d", "a"] and list(outline.x) == ["b", "d", "a"]
+    assert all(y > 0 for y in bars.y) and list(outline.y) == [0.4, 0.3, 0.1]
+    assert "top-3" in bars.name and "softmax" in outline.name
+    # Greedy: the order is the softmax's, not code-point order among the zeros.
+    greedy = next_char_figure(chars, next_char_probs(np.log(softmax), 0.0), 0.0, reference=softmax)
+    assert list(greedy.data[0].x)[:3] == ["b", "d", "a"]
