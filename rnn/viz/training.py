@@ -110,7 +110,7 @@ def _line(x, y, name: str, line: dict, **more) -> dict:
 # dicts and let plotly validate the whole figure once: building them trace by trace with update_layout and
 # make_subplots cost ~10x more server time per redraw.
 # The legend sits under the chart: above it, Plotly's modebar (top right, on hover) covered its last entries.
-_LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0, "font": {"size": 11}}
+_LEGEND = {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0, "font": {"size": 11}}
 _MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 SETTING_NAMES = {"learning_rate": "learning rate", "optimizer": "optimizer", "clip": "clip",
                  "seq_length": "sequence length"}
