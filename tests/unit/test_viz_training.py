@@ -112,7 +112,8 @@ def test_legends_sit_under_the_chart_away_from_the_modebar():
     loss = np.linspace(3, 2, 50)
     for fig in (loss_figure(loss, loss, vocab_size=20, baselines={n: 2.5 for n in range(1, 6)}),
                 grad_figure(loss, loss > 2.5)):
-        assert fig.layout.legend.yanchor == "top" and fig.layout.legend.y < 0  # the modebar is top right
+        legend = fig.layout.legend  # at the foot of the figure, under the x axis: the modebar is top right
+        assert (legend.yref, legend.yanchor, legend.y) == ("container", "bottom", 0)
 
 
 def _luminance(rgb):
