@@ -8,6 +8,7 @@ import streamlit as st
 
 import ui.train as tr
 from rnn.evaluate import bits, perplexity
+from rnn.recent_loss import RECENT_STEPS
 from rnn.viz.user_text import markdown_literal
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
@@ -28,6 +29,18 @@ st.caption(f"Corpus **{markdown_literal(trainer.corpus.name)}** · {fmt_int(len(
            "backpropagates through them and updates the weights.")
 
 ss = st.session_state
+
+
+@st.fragment(run_every=tr.LIVE_EVERY)
+def checkpoint_download():
+    """Redrawn with the live view, so the file name carries the model's iteration as it trains."""
+    st.download_button("Download checkpoint", data=deferred_checkpoint(),
+                       file_name=checkpoint_filename(get_trainer(fresh=False)), mime="application/octet-stream",
+                       on_click="ignore", key="tr_download", icon=":material/download:", width="stretch",
+                       help="Everything needed to resume exactly: weights, optimizer memory, RNG, histories. The "
+                            "file name says its iteration; while training runs the file holds the model at the "
+                            "moment of the click, a few steps on (Pause first for an exact match).")
+
 
 controls, main = st.columns([1, 3], gap="large")
 
@@ -62,10 +75,7 @@ with controls:
     st.code(settings_link(cfg, builtin_name(trainer.corpus)), language=None, wrap_lines=True)
 
     st.markdown("##### Checkpoint")
-    st.download_button("Download checkpoint", data=deferred_checkpoint(),
-                       file_name=checkpoint_filename(trainer), mime="application/octet-stream",
-                       on_click="ignore", key="tr_download", icon=":material/download:", width="stretch",
-                       help="Everything needed to resume exactly: weights, optimizer memory, RNG, histories.")
+    checkpoint_download()
     upload = st.file_uploader("Upload checkpoint (.npz)", type=["npz"], key="tr_upload")
     if upload is not None and ss.get("_ckpt_done") != upload.file_id:
         ss["_ckpt_done"] = upload.file_id  # handle each uploaded file once, not on every rerun
@@ -93,17 +103,23 @@ def draw_metrics(trainer):
     m[1].metric("Epoch", f"{trainer.epoch_progress:.2f}", help="Passes over the training text")
     m[2].metric("Chars/s", fmt_int(round(trainer.chars_per_sec)),
                 help="Training speed of the NumPy engine (characters per second of compute)")
-    smooth = trainer.smooth_loss if trainer.iteration else None
-    m[3].metric("Smoothed loss", "—" if smooth is None else f"{smooth:.3f}",
-                help="Nats per character, running average as in min-char-rnn"
-                + ("" if smooth is None else f" = {bits(smooth):.3f} bits/char, perplexity {perplexity(smooth):.1f}"))
+    recent = trainer.recent_loss if trainer.iteration else None
+    m[3].metric("Recent loss", "—" if recent is None else f"{recent:.3f}",
+                help=f"Training loss in nats per character, averaged over about the last {RECENT_STEPS} steps: the "
+                "thick curve, which follows what Step shows"
+                + ("" if recent is None else f" = {bits(recent):.3f} bits/char, perplexity {perplexity(recent):.1f}. "
+                   f"min-char-rnn's smooth_loss (the dashed curve, ~1000 steps, started at ln V) is "
+                   f"{trainer.smooth_loss:.3f}"))
     val = trainer.last_val_loss
     m[4].metric("Validation loss", "—" if val is None else f"{val:.3f}",
                 help="Nats per character on held-out text, every "
                 f"{trainer.config.eval_every} iterations" if trainer.corpus.val is not None else
                 "This corpus is too small for a validation split")
-    loss_in_words(val if val is not None else smooth, trainer.vocab.size, baselines_for(trainer.corpus),
-                  label="Validation loss: " if val is not None else "Smoothed loss: ")  # the loss in plain words
+    # the loss in plain words: on held-out text when there is some (the n-gram references are measured there),
+    # else the recent training loss; the label says which
+    label = (f"Validation loss at iteration {trainer.val_history[-1][0]:,}: " if val is not None else
+             f"Recent training loss (last ~{RECENT_STEPS} steps): ")
+    loss_in_words(val if val is not None else recent, trainer.vocab.size, baselines_for(trainer.corpus), label=label)
 
 
 @st.fragment(run_every=tr.LIVE_EVERY)
@@ -118,8 +134,12 @@ def live_view():
     b[2].button("Step 100", on_click=tr.do_steps, args=(100,), key="tr_step100", width="stretch")
     b[3].button("Pause" if running else "Run", on_click=tr.toggle_run, key="tr_run", type="primary",
                 icon=":material/pause:" if running else ":material/play_arrow:", width="stretch")
-    b[4].button("Reset", on_click=tr.do_reset, key="tr_reset", width="stretch",
-                help="Fresh random weights, same settings and corpus.")
+    # Reset asks first, in a popover that is always drawn (the same elements each redraw): it says what is
+    # discarded and where the model can be found again
+    with b[4].popover("Reset", width="stretch", help="Fresh random weights, same settings and corpus (asks first)."):
+        st.markdown(tr.reset_question(trainer, record.run_id))
+        st.button("Reset the model", on_click=tr.do_reset, key="tr_reset", type="primary",
+                  icon=":material/restart_alt:", width="stretch")
     draw_metrics(trainer)
     loss_fig, grad_fig = tr.figures(trainer, running)
     st.plotly_chart(loss_fig, key="loss_chart", config={"displaylogo": False})

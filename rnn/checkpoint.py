@@ -23,7 +23,7 @@ from .history import HISTORY_DTYPES, MAX_BINS, History, as_arrays
 from .insight.health import HealthRecord
 from .model import PARAM_NAMES, param_shapes
 from .optim import OPTIMIZERS
-from .train import DTYPES, HISTORY_KEYS, TrainConfig, Trainer
+from .train import DTYPES, HISTORY_KEYS, MAX_EVENTS, TrainConfig, Trainer
 from .vocab import Vocab
 
 FORMAT = "rnn-lab-checkpoint"
@@ -71,6 +71,7 @@ def save_checkpoint(trainer: Trainer, file) -> None:
         "samples": trainer.samples,
         "health_history": [r.to_dict() for r in trainer.health_history],
         "optimizer": trainer.optimizer.name,
+        "events": [list(e) for e in trainer.events],  # setting changes, for the loss chart's markers
     }
     arrays = {
         "meta": _text_array(json.dumps(meta)),
@@ -236,6 +237,31 @@ def _finite(meta: dict, key: str, optional: bool = False) -> float | None:
     return float(value)
 
 
+_EVENT_VALUES = {"learning_rate": (int, float), "clip": (int, float), "seq_length": (int,), "optimizer": (str,)}
+
+
+def _events(stored, iteration: int) -> list[tuple[int, str, object, object]]:
+    """The stored setting changes [(iteration, setting, old, new)], each checked: a known live setting, values
+    of its type (an optimizer this app has), an iteration within the run; at most MAX_EVENTS."""
+    bad = CheckpointError("the stored setting changes (events) are malformed")
+    if not isinstance(stored, list) or len(stored) > MAX_EVENTS:
+        raise bad
+    out = []
+    for e in stored:
+        if not (isinstance(e, list) and len(e) == 4 and e[1] in _EVENT_VALUES):
+            raise bad
+        at, name, old, new = e
+        kinds = _EVENT_VALUES[name]
+        if isinstance(at, bool) or not isinstance(at, int) or not 0 <= at <= iteration:
+            raise bad
+        for v in (old, new):
+            if isinstance(v, bool) or not isinstance(v, kinds) or (name == "optimizer" and v not in OPTIMIZERS) \
+                    or not isinstance(v, str) and not math.isfinite(v):
+                raise bad
+        out.append((at, name, old, new))
+    return out
+
+
 def _build_trainer(zf, entries: dict) -> Trainer:
     _size_cap(entries, "meta", META_MAX_BYTES, "a checkpoint's settings and records")
     meta = json.loads(_array_text(_read_entry(zf, entries, "meta", np.uint8, what="the text field")))
@@ -324,6 +350,7 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     if not isinstance(health, list) or not all(isinstance(d, dict) for d in health):
         raise CheckpointError("the stored training-health history is malformed")
     trainer.health_history = [HealthRecord.from_dict(d) for d in health]
+    trainer.events = _events(meta.get("events", []), trainer.iteration)  # absent in older checkpoints
     try:
         trainer.history = History.from_arrays(hist, bins or None)  # an old file's long history is binned now
     except ValueError as exc:

@@ -23,18 +23,20 @@ from .fast import Workspace
 from .history import HISTORY_KEYS, LIMIT, History, thin  # noqa: F401 - HISTORY_KEYS re-exported
 from .model import PARAM_NAMES, init_params, loss_and_grads, param_shapes
 from .optim import clip_grads, make_optimizer
+from .recent_loss import RECENT_WEIGHT  # noqa: F401 - RECENT_WEIGHT re-exported
+from .recent_loss import update as recent_update
 from .runtime import one_blas_thread
 from .sample import sample
 from .threads import ThreadChooser
 
-# The divergence guard. It compares the recent loss (an average over about ten steps, so one noisy chunk of a
-# tiny corpus cannot trip it) with the smoothed loss (min-char-rnn's, over about a thousand steps; it starts at
-# the uniform guess ln V), floored at LOSS_FLOOR. When it fires, the trainer goes back to its last known-good
-# state: a copy taken at most every KEEP_EVERY iterations of a state whose own loss was healthy.
-RECENT_WEIGHT = 0.9  # recent_loss = RECENT_WEIGHT * recent_loss + (1 - RECENT_WEIGHT) * loss, per step
+# The divergence guard. It compares the recent loss (an average over about ten steps, rnn/recent_loss.py, so one
+# noisy chunk of a tiny corpus cannot trip it) with the smoothed loss (min-char-rnn's, over about a thousand steps;
+# it starts at the uniform guess ln V), floored at LOSS_FLOOR. When it fires, the trainer goes back to its last
+# known-good state: a copy taken at most every KEEP_EVERY iterations of a state whose own loss was healthy.
 LOSS_FLOOR = 1.0  # nats/char: a few times less is within the first steps' noise on a tiny corpus
 HEALTHY = 1.5  # a state is known good when the loss it gives is at most HEALTHY times the reference
 KEEP_EVERY = 20  # iterations between copies of the known-good state: one copy costs ~1/6 of a step (H=100, B=1)
+MAX_EVENTS = 100  # setting changes kept for the loss chart's markers (the newest; a few KB in snapshots/checkpoints)
 
 
 def divergence_reference(smooth_loss: float) -> float:
@@ -66,6 +68,8 @@ class Trainer:
       change(**settings) applies several by name (the settings table in rnn/config.py says which are live).
     - resume(): continue after a divergence stop; evaluate(), record_sample(): extra records.
     - set_threads(n | "auto"): how many cores the next steps use (rnn/threads.py); same numbers either way.
+    Each live setting that changes after the first step is noted in `events` (iteration, setting, old, new),
+    so the loss chart can mark where the learning rate or the optimizer changed.
 
     Exactness: training is a pure function of the config, the corpus and the steps taken. The same steps
     give bit-identical parameters whatever budget or callback split them (Step 1 x 100 == Step 100), and a
@@ -108,6 +112,7 @@ class Trainer:
         self.val_history: list[tuple[int, float]] = []  # (iteration, nats/char)
         self.samples: list[tuple[int, str]] = []  # (iteration, text)
         self.health_history: list = []  # insight.health.HealthRecord, see _record_health
+        self.events: list[tuple[int, str, object, object]] = []  # (iteration, setting, old, new): see _note
         self._setup_streams()
         self.h = np.zeros((cfg.batch_size, cfg.hidden_size), DTYPES[cfg.dtype])
         self.pointer = 0
@@ -160,12 +165,14 @@ class Trainer:
     def set_learning_rate(self, lr: float):
         lr = float(lr)
         self._check("learning_rate", lr)
+        self._note("learning_rate", self.config.learning_rate, lr)
         self.config = replace(self.config, learning_rate=lr)
         self.optimizer.lr = lr
 
     def set_clip(self, clip: float):
         clip = float(clip)
         self._check("clip", clip)
+        self._note("clip", self.config.clip, clip)
         self.config = replace(self.config, clip=clip)
 
     def set_seq_length(self, seq_length: int):
@@ -182,6 +189,7 @@ class Trainer:
             self.config = old
             self._setup_streams()
             raise
+        self._note("seq_length", old.seq_length, seq_length)
 
     def set_optimizer(self, name: str, lr: float | None = None):
         """Use another optimizer mid-run: the parameters stay, the optimizer's memory starts empty.
@@ -193,6 +201,8 @@ class Trainer:
             budget.check(replace(self.config, optimizer=name), self.vocab.size)  # Adam keeps two slots
             self.optimizer = make_optimizer(name, {"all": self.flat_params}, lr)
         self.optimizer.lr = lr
+        self._note("optimizer", self.config.optimizer, name)
+        self._note("learning_rate", self.config.learning_rate, lr)
         self.config = replace(self.config, optimizer=name, learning_rate=lr)
 
     def change(self, **settings):
@@ -209,6 +219,21 @@ class Trainer:
             commands[name](settings.pop(name))
         if settings:  # the cadence of records: plain values the loop reads at every step
             self.config = replace(self.config, **settings).validate()
+
+    def _note(self, name: str, old, new) -> None:
+        """Note a live setting's change at this iteration. Changes before the first step describe the start,
+        not a change of course, and are not noted; several changes of one setting at one iteration (a slider
+        dragged while paused) are one change from the first value to the last. A new list: replicas share it."""
+        if self.iteration == 0:
+            return
+        events = list(self.events)
+        same = [e for e in events if e[0] == self.iteration and e[1] == name]
+        if same:
+            events.remove(same[0])
+            old = same[0][2]
+        if old != new:
+            events.append((self.iteration, name, old, new))
+        self.events = events[-MAX_EVENTS:]
 
     def _check(self, name: str, value):
         problem = SETTINGS[name].problem(value)
@@ -282,7 +307,7 @@ class Trainer:
         per_char = loss / inputs.size
         norm, clipped = clip_grads({"all": self.flat_grads}, cfg.clip)  # in place; unused if we stop
         reference = divergence_reference(self.smooth_loss)
-        recent = RECENT_WEIGHT * self.recent_loss + (1 - RECENT_WEIGHT) * per_char
+        recent = recent_update(self.recent_loss, per_char)
         if is_divergent(per_char, norm, recent, reference, cfg.divergence_factor):
             self._diverged(good or candidate, per_char, recent, reference)
             return False
@@ -341,7 +366,7 @@ class Trainer:
 
     def would_diverge(self, loss_per_char: float, grad_norm: float) -> bool:
         """Whether the guard would refuse a step with this loss and (clipped) gradient norm, from here."""
-        recent = RECENT_WEIGHT * self.recent_loss + (1 - RECENT_WEIGHT) * loss_per_char
+        recent = recent_update(self.recent_loss, loss_per_char)
         return is_divergent(loss_per_char, grad_norm, recent, divergence_reference(self.smooth_loss),
                             self.config.divergence_factor)
 
@@ -382,6 +407,8 @@ class Trainer:
         self.val_history = [(i, v) for i, v in self.val_history if i <= back]
         self.samples = [(i, t) for i, t in self.samples if i <= back]
         self.health_history = [r for r in self.health_history if r.iteration <= back]
+        # the settings stay as they are after going back: changes made since apply from where it went back to
+        self.events = [(min(i, back), *rest) for i, *rest in self.events]
         if good is self._good:
             kept = (f"Went back to iteration {back}, the last state known good: its parameters, optimizer memory, "
                     "hidden state, data position and random stream are restored, and the curves and samples after "
@@ -449,7 +476,7 @@ class Trainer:
     # A live model trains in a worker process; the server keeps a replica that pages read. These three
     # methods are how a replica follows the model: light state often, the arrays when a page needs them.
     COUNTERS = ("iteration", "epoch", "pointer", "chars_trained", "seconds", "smooth_loss", "recent_loss",
-                "status", "message")
+                "status", "message", "events")
 
     def export_state(self, arrays: bool = True) -> dict:
         """Config and counters, and with `arrays` copies of everything else a step changes."""

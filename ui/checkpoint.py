@@ -11,9 +11,10 @@ from ui.state import model_id, registry, set_trainer
 
 
 def checkpoint_filename(trainer: Trainer) -> str:
+    """rnn-<corpus>-h<hidden>-it<iteration>.npz: a folder of downloads sorts and tells apart by iteration. The
+    Train page redraws the button with its live view, so the iteration is the one shown when it is clicked."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", trainer.corpus.name).strip("-.") or "corpus"
-    # no iteration number: the name is fixed when the page is drawn, the contents when the button is clicked
-    return f"rnn-{name}-h{trainer.config.hidden_size}.npz"
+    return f"rnn-{name}-h{trainer.config.hidden_size}-it{trainer.iteration}.npz"
 
 
 def deferred_checkpoint():

@@ -16,12 +16,13 @@ import streamlit as st
 from rnn.budget import BudgetError
 from rnn.config import LIVE, MODEL, SETTINGS, Setting
 from rnn.optim import DEFAULT_LR
+from rnn.recent_loss import curve as recent_curve
 from rnn.train import Trainer
-from rnn.viz.training import MAX_POINTS, grad_figure, loss_figure
+from rnn.viz.training import MAX_POINTS, downsample, grad_figure, loss_figure
 from rnn.viz.user_text import markdown_literal
 from ui.baselines import baselines_for
 from ui.history import history_arrays
-from ui.state import command, get_trainer, is_running, models_per_worker, reset_model, set_trainer
+from ui.state import command, get_trainer, is_running, live, models_per_worker, reset_model, set_trainer
 from ui.widgets import flash
 
 LIVE_EVERY = 1.0  # seconds between redraws of the live view, running or paused (the same elements either way)
@@ -43,6 +44,8 @@ K_LR, K_OPT, K_CLIP, K_SEQ = (widget_key(n) for n in ("learning_rate", "optimize
 K_HIDDEN, K_BATCH, K_SEED, K_DTYPE = (widget_key(n) for n in ("hidden_size", "batch_size", "seed", "dtype"))
 _SYNCED = "_train_widgets_for"
 _FIGS = "_train_figures"
+_GHOST = "_train_ghost"
+GHOST_POINTS = 500  # points kept of a replaced model's curve
 
 
 def with_value(options: list, value) -> list:
@@ -146,6 +149,7 @@ def apply_shape() -> None:
     ss = st.session_state
     old = get_trainer(fresh=False)
     cfg = replace(old.config, **{name: ss[key] for key, name in SHAPE_KEYS.items()})
+    why = ", ".join(f"{label} {a} → {b}" for label, a, b in pending_shape(old))
     try:
         set_trainer(Trainer(old.corpus, cfg))
     except BudgetError as exc:
@@ -155,6 +159,7 @@ def apply_shape() -> None:
         flash("error", f"These settings do not fit the corpus: {markdown_literal(exc)}. The current model is "
                        "unchanged.")
         return
+    keep_ghost(old, why)
     flash("success", f"New model: {cfg.hidden_size} hidden units, {cfg.batch_size} stream(s), {cfg.dtype}, "
                      f"seed {cfg.seed}.")
 
@@ -186,9 +191,47 @@ def toggle_run() -> None:
         command("run", wait=False)
 
 
+def reset_question(trainer: Trainer, run_id: int | None) -> str:
+    """What Reset's confirmation says: what is discarded, and where to find it again."""
+    if not trainer.iteration:
+        return "The model is untrained: Reset only draws new random weights (same settings and corpus)."
+    where = f"run #{run_id}" if run_id is not None else "its run"
+    return (f"Reset discards this model (iteration {trainer.iteration:,}, recent loss {trainer.recent_loss:.3f}) and "
+            "starts again from fresh random weights, same settings and corpus. It can be brought back: "
+            f"{where} keeps its final checkpoint on the **Runs** page (*Manage a run* → *Open in dashboard*). "
+            "Its curve stays on the chart, faint, for comparison.")
+
+
 def do_reset() -> None:
+    old = get_trainer(fresh=False)
+    run_id = live().run_id
+    keep_ghost(old, "Reset")
     reset_model()
-    flash("info", "The model starts again from fresh random weights (same settings and corpus).")
+    back = (f" The previous model is run #{run_id} on the Runs page (Open in dashboard brings it back)."
+            if old.iteration and run_id is not None else "")
+    flash("info", "The model starts again from fresh random weights (same settings and corpus)." + back)
+
+
+# --------------------------------------------------------------------------- the previous model's curve
+
+
+def keep_ghost(old: Trainer, why: str) -> None:
+    """Keep a trained model's recent-loss curve (at most GHOST_POINTS points, this session only) before it is
+    replaced, to draw faintly under the next model's. An untrained model leaves the last ghost in place."""
+    if not old.iteration or not old.history.total:
+        return
+    h = history_arrays(old)
+    y = recent_curve(h["loss"], start=math.log(old.vocab.size), weights=h["weight"])
+    x, y = downsample(y, GHOST_POINTS, "last", x=h["step"])
+    st.session_state[_GHOST] = {"x": x, "y": y, "corpus": old.corpus.fingerprint,
+                                "name": f"previous model ({why}; H{old.config.hidden_size}, "
+                                        f"{old.iteration:,} iterations)"}
+
+
+def ghost_for(trainer: Trainer) -> dict | None:
+    """The kept curve, if it was trained on this model's corpus (another text's losses do not compare)."""
+    ghost = st.session_state.get(_GHOST)
+    return ghost if ghost is not None and ghost["corpus"] == trainer.corpus.fingerprint else None
 
 
 # --------------------------------------------------------------------------- the live view
@@ -207,7 +250,9 @@ def figures(trainer: Trainer, running: bool):
     redraw: a new figure costs it a whole new chart."""
     ss = st.session_state
     baselines = baselines_for(trainer.corpus)
-    key = (trainer, trainer.iteration, len(trainer.val_history), baselines is not None, running)
+    ghost = ghost_for(trainer)
+    key = (trainer, trainer.iteration, len(trainer.val_history), baselines is not None, id(ghost),
+           len(trainer.events), running)
     cached = ss.get(_FIGS)
     if cached is not None:
         same_run = running and cached["key"][0] is trainer and cached["key"][-1]  # still training, same model
@@ -217,7 +262,7 @@ def figures(trainer: Trainer, running: bool):
     # fewer points while running: the browser redraws these every second, on the same CPU on a laptop
     points = LIVE_POINTS if running else MAX_POINTS
     loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines,
-                       max_points=points, x=h["step"], weights=h["weight"])
+                       max_points=points, x=h["step"], weights=h["weight"], events=trainer.events, ghost=ghost)
     grad = grad_figure(h["grad_norm"], h["clipped"], max_points=points, x=h["step"], weights=h["weight"])
     ss[_FIGS] = {"key": key, "loss": loss, "grad": grad, "built": time.monotonic()}
     return loss, grad

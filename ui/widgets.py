@@ -67,7 +67,7 @@ def _sidebar_model(show_progress: bool) -> None:
     if show_progress:
         st.caption(
             f"**Trained** {fmt_int(trainer.iteration)} iterations · epoch {trainer.epoch_progress:.2f} · "
-            f"loss {loss_text(trainer.smooth_loss if trainer.iteration else None)}"
+            f"recent loss {loss_text(trainer.recent_loss if trainer.iteration else None)}"
         )
     # always one status line, so the redraws never add or remove an element
     if trainer.status == "diverged":

@@ -15,17 +15,25 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..evaluate import bits, perplexity
+from ..recent_loss import RECENT_STEPS
+from ..recent_loss import curve as recent_curve
+from .axes import ITERATION_AXIS, log_axis
 from .chars import char_labels, label_char
 
 MAX_POINTS = 2000
 
+# Opaque mid-tone colours: each reads on Streamlit's light and dark backgrounds alike (a translucent line
+# vanishes on the dark one).
 COLORS = {
-    "raw": "rgba(99, 110, 250, 0.35)",
-    "smooth": "#3b4cc0",
+    "raw": "#97a3f7",  # the per-step loss: thin and light, behind the average
+    "recent": "#4f6df5",  # the recent loss: the thick headline curve
+    "smooth": "#a57bd6",  # min-char-rnn's slow smooth_loss, dashed
     "val": "#ef553b",
-    "uniform": "#7f7f7f",
+    "uniform": "#8c8c8c",
     "ngram": "#2ca02c",
-    "grad": "#636efa",
+    "event": "#f59e0b",  # a learning rate / optimizer / clip / sequence length change
+    "ghost": "#9e9e9e",  # the previous model's curve, faint
+    "grad": "#5b7cfa",
     "clip": "#ff7f0e",
     "bar": "#3b4cc0",
     "ref": "#9e9e9e",
@@ -83,6 +91,9 @@ def _loss_custom(nats: np.ndarray) -> np.ndarray:
 
 
 _LOSS_HOVER = "%{y:.3f} nats/char · %{customdata[0]:.3f} bits/char · perplexity %{customdata[1]:.2f}"
+# The long curves around the headline one say nats only: two more numbers per point would double what each
+# live redraw sends, and the unified hover shows the headline curve's bits and perplexity beside them.
+_NATS_HOVER = "%{y:.3f} nats/char"
 
 
 def _empty_note(text: str) -> dict:
@@ -98,8 +109,26 @@ def _line(x, y, name: str, line: dict, **more) -> dict:
 # The live charts are redrawn every second for every watching tab, so these two builders assemble plain
 # dicts and let plotly validate the whole figure once: building them trace by trace with update_layout and
 # make_subplots cost ~10x more server time per redraw.
-_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}}
-_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+# The legend sits under the chart: above it, Plotly's modebar (top right, on hover) covered its last entries.
+_LEGEND = {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0, "font": {"size": 11}}
+_MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
+SETTING_NAMES = {"learning_rate": "learning rate", "optimizer": "optimizer", "clip": "clip",
+                 "seq_length": "sequence length"}
+
+
+def _setting_value(name: str, v) -> str:
+    if name == "clip":
+        return "off" if v == 0 else f"±{v:g}"
+    return v if isinstance(v, str) else f"{v:g}"
+
+
+def event_texts(events) -> dict[int, str]:
+    """{iteration: "learning rate 0.1 → 0.01; optimizer adagrad → adam"} for Trainer.events."""
+    out: dict[int, list[str]] = {}
+    for at, name, old, new in events:
+        out.setdefault(int(at), []).append(
+            f"{SETTING_NAMES.get(name, name)} {_setting_value(name, old)} → {_setting_value(name, new)}")
+    return {at: "; ".join(parts) for at, parts in out.items()}
 
 
 # --------------------------------------------------------------------------- loss
@@ -107,46 +136,73 @@ _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 def loss_figure(loss, smooth_loss=None, val_history=(), vocab_size: int | None = None,
                 baselines: dict[int, float] | None = None, max_points: int = MAX_POINTS,
-                height: int = 380, x=None, weights=None) -> go.Figure:
+                height: int = 380, x=None, weights=None, events=(), ghost: dict | None = None) -> go.Figure:
     """Training loss per character (nats) against iteration.
 
-    loss: per-step loss; smooth_loss: the running average (min-char-rnn's smooth_loss); val_history:
-    [(iteration, nats)]; vocab_size: draws the uniform-guess line ln(V); baselines: {n: nats} of n-gram
-    models on the validation text; x, weights: the step of each point and the steps it stands for, for a
-    history whose older steps are binned (rnn/history.py; default: one point per step, from 1).
-    Hover shows nats, bits/char and perplexity.
+    loss: per-step loss, drawn thin, with its recent average (rnn/recent_loss.py, about ten steps) thick on
+    top: that one follows what Step shows. smooth_loss: min-char-rnn's slow running average (about a thousand
+    steps), dashed. val_history: [(iteration, nats)]; vocab_size: draws the uniform-guess line ln(V) (and
+    starts the recent average there, as the Trainer does); baselines: {n: nats} of n-gram models on the
+    validation text; x, weights: the step of each point and the steps it stands for, for a history whose
+    older steps are binned (rnn/history.py; default: one point per step, from 1).
+    events: Trainer.events, marked where a live setting changed. ghost: {"x", "y", "name"}, a previous model's
+    recent-loss curve, drawn faint (the x axis follows this model once it has trained).
+    Hover shows nats, bits/char and perplexity; iterations as plain integers.
     """
-    traces = []
+    traces, shapes = [], []
     steps = int(x[-1]) if x is not None and len(x) else len(loss)
     hover = {"hovertemplate": _LOSS_HOVER}
+    if ghost is not None and len(ghost["x"]):
+        gy = np.asarray(ghost["y"], dtype=np.float64)
+        traces.append(_line(ghost["x"], gy, ghost["name"], {"color": COLORS["ghost"], "width": 2},
+                            opacity=0.45, customdata=_loss_custom(gy), **hover))
     if len(loss):
         xs, y = downsample(loss, max_points, "mean", x=x, weights=weights)
         per = math.ceil(steps / (max_points if x is None else len(xs)))
         name = "loss per step" if len(xs) == steps else f"loss (mean of {per} steps)"
-        traces.append(_line(xs, y, name, {"color": COLORS["raw"], "width": 1}, customdata=_loss_custom(y), **hover))
+        traces.append(_line(xs, y, name, {"color": COLORS["raw"], "width": 1}, hovertemplate=_NATS_HOVER))
+        rx = np.arange(1, len(loss) + 1) if x is None else np.asarray(x)
+        recent = recent_curve(loss, start=math.log(vocab_size) if vocab_size else None, weights=weights)
+        xs, y = downsample(recent, max_points, "last", x=rx)
+        traces.append(_line(xs, y, f"recent loss (last ~{RECENT_STEPS} steps)", {"color": COLORS["recent"],
+                            "width": 2.5}, customdata=_loss_custom(y), **hover))
+        if len(events):
+            texts = event_texts(events)
+            ex = np.array(sorted(texts))
+            ey = np.interp(ex, rx, recent)  # on the recent curve, where the change took effect
+            traces.append({"type": "scatter", "x": ex, "y": ey, "mode": "markers", "name": "setting changed",
+                           "marker": {"color": COLORS["event"], "size": 10, "symbol": "diamond",
+                                      "line": {"width": 1, "color": "#ffffff"}},
+                           "text": [texts[i] for i in ex], "hovertemplate": "%{text}<extra>changed</extra>"})
+            shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": i, "x1": i, "y0": 0, "y1": 1,
+                       "line": {"color": COLORS["event"], "width": 1, "dash": "dot"}, "opacity": 0.7} for i in ex]
     if smooth_loss is not None and len(smooth_loss):
         xs, y = downsample(smooth_loss, max_points, "last", x=x)
-        traces.append(_line(xs, y, "smoothed loss", {"color": COLORS["smooth"], "width": 2.5},
-                            customdata=_loss_custom(y), **hover))
+        traces.append(_line(xs, y, "smooth_loss (min-char-rnn, ~1000 steps)",
+                            {"color": COLORS["smooth"], "width": 1.5, "dash": "dash"}, hovertemplate=_NATS_HOVER))
     if len(val_history):
         vx = np.array([i for i, _ in val_history])
         vy = np.array([v for _, v in val_history], dtype=np.float64)
         traces.append(_line(vx, vy, "validation", {"color": COLORS["val"], "width": 1.5}, mode="lines+markers",
                             marker={"size": 7}, customdata=_loss_custom(vy), **hover))
     x_end = max(steps, val_history[-1][0] if len(val_history) else 0, 1)
+    ref_end = max(x_end, int(np.max(ghost["x"])) if ghost is not None and len(ghost["x"]) else 0)
     if vocab_size:
         u = math.log(vocab_size)
-        traces.append(_line([0, x_end], [u, u], f"uniform guess ln({vocab_size})",
+        traces.append(_line([0, ref_end], [u, u], f"uniform guess ln({vocab_size})",
                             {"color": COLORS["uniform"], "dash": "dash", "width": 1.5},
                             customdata=_loss_custom([u, u]), **hover))
     for order, nats in sorted((baselines or {}).items()):
-        traces.append(_line([0, x_end], [nats, nats], f"{order}-gram (val)",
+        traces.append(_line([0, ref_end], [nats, nats], f"{order}-gram (val)",
                             {"color": COLORS["ngram"], "dash": "dot", "width": 1.2},
                             opacity=0.4 + 0.12 * order, customdata=_loss_custom([nats, nats]),
                             visible=True if order in (1, 3, 5) else "legendonly", **hover))
+    xaxis = dict(ITERATION_AXIS)
+    if ghost is not None and len(loss):  # this model's curve, not squeezed into the corner of the old one's
+        xaxis["range"] = [0, x_end * 1.02]
     layout = {
         "height": height, "margin": _MARGIN, "hovermode": "x unified", "showlegend": True, "uirevision": "loss",
-        "legend": _LEGEND, "xaxis": {"title": {"text": "iteration"}},
+        "legend": _LEGEND, "xaxis": xaxis, "shapes": shapes,
         "yaxis": {"title": {"text": "loss (nats per character)"}, "rangemode": "tozero"},
         "annotations": [] if len(loss) else [_empty_note("No training yet: press Step or Run")],
     }
@@ -160,10 +216,10 @@ def grad_figure(grad_norm, clipped=None, window: int = 100, max_points: int = MA
                 height: int = 280, x=None, weights=None) -> go.Figure:
     """Global gradient norm before clipping (log scale, left) and the share of recent steps that were
     clipped (right, a rolling mean over `window` steps). x, weights: as for loss_figure."""
-    traces = []
+    traces, norms = [], np.zeros(0)
     if len(grad_norm):
-        xs, y = downsample(grad_norm, max_points, "mean", x=x, weights=weights)
-        traces.append(_line(xs, y, "gradient norm", {"color": COLORS["grad"], "width": 1.2},
+        xs, norms = downsample(grad_norm, max_points, "mean", x=x, weights=weights)
+        traces.append(_line(xs, norms, "gradient norm", {"color": COLORS["grad"], "width": 1.2},
                             hovertemplate="%{y:.3g}"))
     if clipped is not None and len(clipped):
         rate = rolling_mean(np.asarray(clipped, dtype=np.float64), window, weights)
@@ -172,10 +228,10 @@ def grad_figure(grad_norm, clipped=None, window: int = 100, max_points: int = MA
                             hovertemplate="%{y:.0%}", yaxis="y2"))
     layout = {
         "height": height, "margin": _MARGIN, "hovermode": "x unified", "uirevision": "grad", "legend": _LEGEND,
-        "xaxis": {"title": {"text": "iteration"}, "domain": [0, 0.94]},  # room for the right axis
-        # one tick per decade on the log axis, fixed quarter ticks on the right: automatic ticks crowd a
-        # half-width chart
-        "yaxis": {"title": {"text": "gradient norm"}, "type": "log", "dtick": 1},
+        "xaxis": {**ITERATION_AXIS, "domain": [0, 0.94]},  # room for the right axis
+        # a few round ticks on the log axis (rnn/viz/axes.py), fixed quarter ticks on the right: automatic
+        # ticks crowd a half-width chart
+        "yaxis": {"title": {"text": "gradient norm"}, **log_axis(norms)},
         "yaxis2": {"title": {"text": "clipped"}, "range": [0, 1.02], "tickmode": "linear", "tick0": 0,
                    "dtick": 0.25, "tickformat": ".0%", "overlaying": "y", "side": "right", "showgrid": False},
         "annotations": [] if len(grad_norm) else [_empty_note("Gradient norms appear once training starts")],

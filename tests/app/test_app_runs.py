@@ -194,7 +194,7 @@ def test_train_page_records_the_session_run(home):
     assert run.config["hidden_size"] == 8 and run.iterations == 10
     assert run.model_key == at.session_state["model_id"]
     # Reset replaces the model: its run is finished with a checkpoint; the next steps start a new run.
-    [b for b in at.button if b.label == "Reset"][0].click().run()
+    [b for b in at.button if b.label == "Reset the model"][0].click().run()  # in the Reset popover
     assert not at.exception
     wait_for(lambda: RunStore(home).get(run.id).status == "finished")
     done = RunStore(home).get(run.id)

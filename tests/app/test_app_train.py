@@ -48,6 +48,17 @@ def metric(app, label):
     return next(m.value for m in app.metric if m.label == label)
 
 
+def popovers(app):
+    """The popover blocks of the page (AppTest has no accessor for them)."""
+    found, todo = [], [app._tree]
+    while todo:
+        node = todo.pop()
+        if getattr(node, "type", None) == "popover":
+            found.append(node)
+        todo.extend(getattr(node, "children", {}).values())
+    return found
+
+
 def click(app, key):
     app.button(key=key).click().run()
     assert not app.exception, [e.value for e in app.exception]
@@ -56,8 +67,9 @@ def click(app, key):
 def test_defaults_render_controls_charts_and_sample(at):
     assert not at.error
     labels = {b.label for b in at.button}
-    assert {"Step 1", "Step 10", "Step 100", "Run", "Reset"} <= labels
-    assert {m.label for m in at.metric} >= {"Iteration", "Epoch", "Chars/s", "Smoothed loss"}
+    assert {"Step 1", "Step 10", "Step 100", "Run", "Reset the model"} <= labels
+    assert [p.proto.popover.label for p in popovers(at)] == ["Reset"]
+    assert {m.label for m in at.metric} >= {"Iteration", "Epoch", "Chars/s", "Recent loss"}
     for label in ("Learning rate", "Clip", "Hidden size", "Batch streams"):
         assert any(w.label == label for w in at.select_slider), label
     assert at.selectbox(key="tr_opt").label == "Optimizer"
@@ -81,7 +93,7 @@ def test_step_buttons_advance_iteration_and_history(at, key, n):
     assert len(t.history["loss"]) == n and len(t.history["smooth_loss"]) == n
     assert metric(at, "Iteration") == f"{n:,}"
     assert all(math.isfinite(x) for x in t.history["loss"])
-    assert metric(at, "Smoothed loss") != "—"
+    assert metric(at, "Recent loss") != "—"
 
 
 def test_stepping_twice_accumulates_and_keeps_the_same_model(at):
@@ -349,3 +361,111 @@ def test_share_link_has_the_settings_but_not_the_model(at):
     (link,) = [c.value for c in at.code if "hidden=" in c.value]
     assert "lr=0.05" in link and "corpus=python-docs" in link
     assert "model=" not in link  # the model id is a key to this model: never in the link for a class
+
+
+# --------------------------------------------------------------------------- issue 13: the headline loss, Reset,
+# the chart's markers and ghost, the checkpoint's name
+
+
+def hello_app():
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.query_params["corpus"] = "hello"
+    app.run()
+    assert trainer(app).corpus.name == "hello"
+    return app
+
+
+def test_the_headline_loss_follows_step_mode_on_hello():
+    """Finding 2: after Step 100 on hello the page said 'as unsure as choosing among 7.1 of the 8 characters'
+    (min-char-rnn's smooth_loss, still near ln 8); the headline is now the recent loss, and says so."""
+    at = hello_app()
+    click(at, "tr_step100")
+    t = trainer(at)
+    assert t.iteration == 100 and t.corpus.val is None  # hello has no validation split: no later rescue
+    recent = float(metric(at, "Recent loss"))
+    assert recent == pytest.approx(t.recent_loss, abs=5e-4) and recent < 0.5 * t.smooth_loss
+    words = [c.value for c in at.caption if "bits/char" in c.value and "perplexity" in c.value]
+    assert words and words[0].startswith("Recent training loss (last ~10 steps): ")
+    choices = float(words[0].split("choosing among about ")[1].split()[0])
+    assert choices < 3  # not "7.1 of the 8"
+    fig = chart(at, 0)
+    widths = {t["name"]: t["line"].get("width", 0) for t in fig["data"] if "line" in t}
+    assert max(widths, key=widths.get).startswith("recent loss")
+    assert any(n.startswith("smooth_loss (min-char-rnn") for n in widths)  # min-char-rnn's, still there
+
+
+def chart(app, i):
+    import json
+
+    return json.loads(app.get("plotly_chart")[i].proto.spec)
+
+
+def test_reset_asks_first_and_says_where_the_model_is_kept(at):
+    """Finding 5: Reset sits in a popover that says what is discarded and how to get it back; the run it
+    names holds the model's final checkpoint."""
+    from rnn.checkpoint import load_checkpoint
+    from rnn.runs.store import RunStore
+
+    click(at, "tr_step10")
+    old = trainer(at)
+    at.run()
+    (popover,) = popovers(at)
+    asked = " ".join(m.value for m in at.markdown if "Reset discards" in m.value)
+    run_id = registry().status(at.session_state["model_id"]).run_id
+    assert run_id is not None and f"run #{run_id}" in asked and "**Runs** page" in asked and "iteration 10" in asked
+    assert trainer(at) is old  # drawing the question changes nothing
+    click(at, "tr_reset")
+    new = trainer(at)
+    assert new is not old and new.iteration == 0
+    assert any(f"run #{run_id} on the Runs page" in i.value for i in at.info)
+    rec = RunStore(registry().store_home).get(run_id)
+    wait_for(lambda: RunStore(registry().store_home).get(run_id).checkpoint is not None)
+    rec = RunStore(registry().store_home).get(run_id)
+    back = load_checkpoint(rec.checkpoint)
+    np.testing.assert_array_equal(back.flat_params, old.flat_params)  # Open in dashboard brings it back
+    at.run()
+    assert any("untrained" in m.value for m in at.markdown)  # nothing to lose now: the question says so
+
+
+def test_a_reset_leaves_a_ghost_of_the_previous_curve(at):
+    click(at, "tr_step10")
+    assert not any(t["name"].startswith("previous model") for t in chart(at, 0)["data"])
+    click(at, "tr_reset")
+    click(at, "tr_step1")
+    (ghost,) = [t for t in chart(at, 0)["data"] if t["name"].startswith("previous model")]
+    assert "Reset" in ghost["name"] and "10 iterations" in ghost["name"] and ghost["opacity"] < 0.6
+    at.select_slider(key="tr_hidden").set_value(32).run()
+    click(at, "tr_apply")
+    names = [t["name"] for t in chart(at, 0)["data"]]
+    # the model reset to was trained 1 step: its curve is the ghost now
+    assert any(n.startswith("previous model (Hidden size 100 → 32") and "1 iterations" in n for n in names)
+
+
+def test_a_learning_rate_change_is_marked_on_the_loss_curve(at):
+    click(at, "tr_step10")
+    at.select_slider(key="tr_lr").set_value(0.05).run()
+    click(at, "tr_step10")
+    assert trainer(at).events == [(10, "learning_rate", 0.1, 0.05)]
+    (marks,) = [t for t in chart(at, 0)["data"] if t["name"] == "setting changed"]
+    assert marks["text"] == ["learning rate 0.1 → 0.05"]
+
+
+def test_the_checkpoint_file_name_has_the_iteration(at, monkeypatch):
+    import inspect
+
+    import streamlit.elements.widgets.button as button
+
+    from ui.checkpoint import checkpoint_filename
+
+    offered = []  # the file names the page gives its download button (Streamlit sends them on the click)
+    marshall, signature = button.marshall_file, inspect.signature(button.marshall_file)
+
+    def spy(*args, **kwargs):
+        offered.append(signature.bind(*args, **kwargs).arguments.get("file_name"))
+        return marshall(*args, **kwargs)
+
+    monkeypatch.setattr(button, "marshall_file", spy)
+    click(at, "tr_step10")
+    assert offered[-1] == "rnn-python-docs-h100-it10.npz" == checkpoint_filename(trainer(at))
+    click(at, "tr_step1")
+    assert offered[-1].endswith("-it11.npz")

@@ -82,7 +82,7 @@ def test_train_100_steps_draws_loss_chart(page: Page, app_url, shots):
     step(page, "Step 100", 100)
     expect_plotly(page, "loss_chart", ".scatterlayer .trace path.js-line")
     expect_plotly(page, "grad_chart", ".scatterlayer .trace path.js-line")
-    loss = float(re.sub(r"[^\d.]", "", metric_value(page, "Smoothed loss").inner_text().split()[0]))
+    loss = float(re.sub(r"[^\d.]", "", metric_value(page, "Recent loss").inner_text().split()[0]))
     assert 0 < loss < 10
     expect(page.get_by_text("Latest sample").first).to_be_visible()
     assert_no_exception(page)

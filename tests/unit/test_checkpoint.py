@@ -71,7 +71,7 @@ def assert_same_state(a: Trainer, b: Trainer):
         assert np.array_equal(a.optimizer.state[k], b.optimizer.state[k])
     assert np.array_equal(a.h, b.h) and a.h.dtype == b.h.dtype
     for attr in ("iteration", "epoch", "pointer", "chars_trained", "seconds", "status", "message", "recent_loss",
-                 "smooth_loss", "val_history", "samples", "history", "health_history"):
+                 "smooth_loss", "val_history", "samples", "history", "health_history", "events"):
         assert getattr(a, attr) == getattr(b, attr), attr
     assert a.rng.bit_generator.state == b.rng.bit_generator.state
 

@@ -70,19 +70,102 @@ def test_loss_figure_traces_and_hover_units():
     loss = np.linspace(4.0, 2.0, 300)
     fig = loss_figure(loss, loss, [(100, 3.0), (200, 2.5)], vocab_size=65, baselines={1: 3.3, 3: 2.1, 5: 1.7})
     raw = trace(fig, "loss per step")
-    nats = np.asarray(raw.y)
-    custom = np.asarray(raw.customdata)
+    recent = trace(fig, "recent loss")
+    nats = np.asarray(recent.y)
+    custom = np.asarray(recent.customdata)
     np.testing.assert_allclose(custom[:, 0], nats / math.log(2))  # bits per character
     np.testing.assert_allclose(custom[:, 1], np.exp(nats))  # perplexity
-    assert "bits/char" in raw.hovertemplate and "perplexity" in raw.hovertemplate
+    assert "bits/char" in recent.hovertemplate and "perplexity" in recent.hovertemplate
+    assert "nats/char" in raw.hovertemplate and "nats/char" in trace(fig, "smooth_loss").hovertemplate
     val = trace(fig, "validation")
     assert list(val.x) == [100, 200] and list(val.y) == [3.0, 2.5]
     uniform = trace(fig, "uniform guess")
     assert list(uniform.y) == pytest.approx([math.log(65)] * 2)
     grams = [t for t in fig.data if "gram" in t.name]
     assert [t.y[0] for t in grams] == [3.3, 2.1, 1.7]
-    assert trace(fig, "smoothed loss").line.width > raw.line.width
+    widths = {t.name: t.line.width for t in fig.data}
+    assert max(widths, key=widths.get).startswith("recent loss")  # the thick curve is the recent one
     assert fig.layout.uirevision == "loss"  # zoom survives live redraws
+
+
+def test_the_thick_curve_follows_step_mode_and_the_slow_one_is_kept():
+    """Finding 2: 100 steps falling from ln 8 to 0.1 (hello after Step 100); min-char-rnn's smooth_loss is
+    still near ln 8, the thick curve ends near the last steps' loss."""
+    loss = np.concatenate([np.linspace(math.log(8), 0.1, 60), np.full(40, 0.1)])
+    smooth = [math.log(8)]
+    for v in loss:
+        smooth.append(0.999 * smooth[-1] + 0.001 * v)
+    fig = loss_figure(loss, smooth[1:], vocab_size=8)
+    assert trace(fig, "recent loss").y[-1] == pytest.approx(0.1, abs=0.02)
+    slow = trace(fig, "smooth_loss (min-char-rnn")
+    assert slow.y[-1] > 1.9 and slow.line.dash == "dash"
+
+
+def test_iterations_hover_as_plain_integers():
+    loss = np.random.default_rng(0).random(50_000) + 2
+    for fig in (loss_figure(loss, loss), grad_figure(loss, loss > 2.5)):
+        assert fig.layout.xaxis.hoverformat == ",d"  # "44,892", not "44.892k"
+        assert fig.layout.hovermode == "x unified"
+
+
+def test_legends_sit_under_the_chart_away_from_the_modebar():
+    loss = np.linspace(3, 2, 50)
+    for fig in (loss_figure(loss, loss, vocab_size=20, baselines={n: 2.5 for n in range(1, 6)}),
+                grad_figure(loss, loss > 2.5)):
+        legend = fig.layout.legend  # at the foot of the figure, under the x axis: the modebar is top right
+        assert (legend.yref, legend.yanchor, legend.y) == ("container", "bottom", 0)
+
+
+def _luminance(rgb):
+    c = np.asarray(rgb, dtype=float) / 255
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+
+def _rgb(color: str, opacity: float, background):
+    if color.startswith("#"):
+        rgb, alpha = [int(color[i:i + 2], 16) for i in (1, 3, 5)], 1.0
+    else:  # rgba(r, g, b, a)
+        *rgb, alpha = [float(v) for v in color[color.index("(") + 1:-1].split(",")]
+    a = alpha * opacity
+    return [a * c + (1 - a) * b for c, b in zip(rgb, background, strict=True)]
+
+
+@pytest.mark.parametrize("background", [(255, 255, 255), (14, 17, 23)], ids=["light", "dark"])
+def test_the_loss_lines_read_on_light_and_dark_themes(background):
+    """Finding 8: the per-step line was a translucent blue that all but vanished on the dark theme."""
+    loss = np.linspace(3, 2, 50)
+    fig = loss_figure(loss, loss, [(25, 2.5)])
+    bg = _luminance(background)
+    for t in fig.data:
+        lum = _luminance(_rgb(t.line.color, 1.0 if t.opacity is None else t.opacity, background))
+        contrast = (max(lum, bg) + 0.05) / (min(lum, bg) + 0.05)
+        assert contrast >= 2.3, (t.name, contrast)
+
+
+def test_setting_changes_are_marked_on_the_loss_curve():
+    loss = np.linspace(3, 2, 100)
+    events = [(40, "learning_rate", 0.1, 0.01), (70, "optimizer", "adagrad", "adam"),
+              (70, "learning_rate", 0.01, 0.002), (80, "clip", 5.0, 0.0)]
+    fig = loss_figure(loss, loss, vocab_size=20, events=events)
+    marks = trace(fig, "setting changed")
+    assert list(marks.x) == [40, 70, 80]
+    assert list(marks.text) == ["learning rate 0.1 → 0.01", "optimizer adagrad → adam; learning rate 0.01 → 0.002",
+                                "clip ±5 → off"]
+    np.testing.assert_allclose(marks.y, np.asarray(trace(fig, "recent loss").y)[[39, 69, 79]])  # on the curve
+    assert [sh.x0 for sh in fig.layout.shapes] == [40, 70, 80]
+    assert not any(t.name == "setting changed" for t in loss_figure(loss, loss).data)
+
+
+def test_the_previous_models_curve_is_a_faint_ghost():
+    loss = np.linspace(3, 2.5, 30)
+    ghost = {"x": np.arange(1, 5001), "y": np.linspace(3, 1.5, 5000), "name": "before Reset (5,000 iterations)"}
+    fig = loss_figure(loss, loss, vocab_size=20, ghost=ghost)
+    g = trace(fig, "before Reset")
+    assert g.opacity < 0.6 and g.line.color == "#9e9e9e" and len(g.x) == 5000
+    assert fig.layout.xaxis.range == pytest.approx((0, 30 * 1.02))  # the axis follows this model's curve
+    untrained = loss_figure([], [], vocab_size=20, ghost=ghost)
+    assert trace(untrained, "before Reset") and untrained.layout.xaxis.range is None  # all of it before a step
 
 
 def test_loss_figure_downsamples_long_histories():
@@ -108,6 +191,18 @@ def test_grad_figure_norm_and_clip_rate():
     assert max(rate.y) <= 1 and rate.y[-1] == pytest.approx(0.5)
     assert fig.layout.yaxis.type == "log"
     assert list(trace(fig, "gradient norm").y) == [3.0] * 400
+
+
+@pytest.mark.parametrize("lo,hi", [(2.1, 2.6), (0.8, 40.0), (1e-4, 1e3), (3.0, 3.0)])
+def test_grad_norm_axis_has_a_few_plain_ticks(lo, hi):
+    """Finding 8: one tick per decade left a narrow range with one tick; minor labels ran together."""
+    fig = grad_figure(np.geomspace(lo, hi, 200), np.zeros(200, bool))
+    ax = fig.layout.yaxis
+    assert ax.type == "log" and 3 <= len(ax.tickvals) <= 8
+    assert all(ax.range[0] <= math.log10(v) <= ax.range[1] for v in ax.tickvals)
+    assert math.log10(lo) >= ax.range[0] and math.log10(hi) <= ax.range[1]
+    assert all("e" not in t or v < 1e-4 for t, v in zip(ax.ticktext, ax.tickvals, strict=True))
+    assert float(ax.ticktext[0].replace(",", "")) == pytest.approx(ax.tickvals[0])
 
 
 # ---------------------------------------------------------------- hidden states
