@@ -54,6 +54,29 @@ def rule_plan(batch_size: int, hidden_size: int, threads: int = 2) -> tuple[int,
     return loop, big
 
 
+class IdleCores:
+    """How many cores sat idle since the last call, from /proc/stat (Linux); None where it cannot tell."""
+
+    def __init__(self, path: str = "/proc/stat"):
+        self.path = path
+        self.last = self._read()
+
+    def _read(self) -> tuple[int, int] | None:
+        try:
+            with open(self.path) as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, all (guest time is inside user)
+
+    def __call__(self) -> float | None:
+        now, before = self._read(), self.last
+        self.last = now
+        if now is None or before is None or now[1] <= before[1]:
+            return None
+        return MAX_THREADS * (now[0] - before[0]) / (now[1] - before[1])
+
+
 class ThreadChooser:
     """Picks each step's (loop, big) thread plan: fixed, or by timing steps ("auto").
 
@@ -63,7 +86,9 @@ class ThreadChooser:
     A try stops at its first step that is slower than the current plan's median (two threads on a busy
     machine can be 25x slower), and tries only happen while the time lost to failed tries stays under
     TRY_BUDGET of all step time, so a busy machine costs at most about that much. A two-thread plan that
-    gets slower than the one-thread plan's last median hands back to it at once."""
+    gets slower than the one-thread plan's last median hands back to it at once. And it does not try at
+    all while the other cores have been busy since the last look (IdleCores): that is when a try costs most.
+    """
 
     SAMPLES = 5  # timings kept per plan; medians decide
     TRY_STEPS = 3  # steps of the other plan in one try that does not fail early
@@ -71,8 +96,10 @@ class ThreadChooser:
     LAST_TRY = 5000
     MARGIN = 0.03  # the other plan must be this much faster to take over
     TRY_BUDGET = 0.02  # time lost in failed tries, as a share of all step time
+    IDLE_NEEDED = 0.7  # idle cores (besides the one we run on) per extra thread for a try to start
 
-    def __init__(self, threads, batch_size: int, hidden_size: int):
+    def __init__(self, threads, batch_size: int, hidden_size: int, idle_cores=None):
+        """idle_cores: a callable giving the idle cores since its last call (default IdleCores())."""
         self.mode = parse(threads)
         candidate = rule_plan(batch_size, hidden_size, min(2, MAX_THREADS) if self.mode == "auto" else self.mode)
         self.auto = self.mode == "auto" and candidate != ONE
@@ -84,6 +111,7 @@ class ThreadChooser:
         self.trying = 0  # steps left in the current try of the other plan
         self.decisions = 0  # tries judged so far
         self.spent = self.lost = 0.0  # all step time; time lost to failed tries
+        self.idle = idle_cores or (IdleCores() if self.auto else None)
 
     @property
     def other(self) -> tuple[int, int]:
@@ -109,8 +137,15 @@ class ThreadChooser:
         if (self.since_try >= self.interval and len(times) >= self.SAMPLES
                 and self.lost <= self.TRY_BUDGET * self.spent):
             self.since_try = 0
+            if self.other != ONE and not self._cores_free():
+                return  # busy now: look again after the next interval
             self.times[self.other].clear()  # judge it by how it does now, not before
             self.trying = self.TRY_STEPS
+
+    def _cores_free(self) -> bool:
+        idle = self.idle()
+        extra = max(self.candidate) - 1
+        return idle is None or idle >= self.IDLE_NEEDED * extra
 
     def _tried(self, seconds: float) -> None:
         mine = statistics.median(self.times[self.current])

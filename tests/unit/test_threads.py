@@ -41,6 +41,11 @@ def test_rule_gives_big_products_the_second_core_first():
     assert rule_plan(128, 512) == (2, 2)
 
 
+def scripted(idle=1.0, threads_="auto"):
+    """A chooser for B=128, H=512 (the rule's plan: two threads everywhere) on a machine with `idle` cores free."""
+    return ThreadChooser(threads_, 128, 512, idle_cores=lambda: idle)
+
+
 class Clock:
     """Feeds a chooser step times from a table of plan -> seconds, as a Trainer would."""
 
@@ -59,7 +64,7 @@ class Clock:
 
 
 def test_auto_takes_two_threads_when_they_are_faster():
-    chooser = ThreadChooser("auto", 128, 512)
+    chooser = scripted()
     Clock(chooser, lambda plan: 0.06 if plan == (2, 2) else 0.1).run(40)
     assert chooser.current == (2, 2) and chooser.decisions >= 1
 
@@ -67,7 +72,7 @@ def test_auto_takes_two_threads_when_they_are_faster():
 def test_auto_on_a_busy_machine_stays_within_its_budget():
     """Two threads 25x slower (another process on the other core): each try stops at its first step and
     the time lost stays near TRY_BUDGET of the run."""
-    chooser = ThreadChooser("auto", 128, 512)
+    chooser = scripted()
     clock = Clock(chooser, lambda plan: 2.5 if plan == (2, 2) else 0.1)
     used = clock.run(5000)
     assert chooser.current == ONE
@@ -77,7 +82,7 @@ def test_auto_on_a_busy_machine_stays_within_its_budget():
 
 
 def test_auto_goes_back_to_one_thread_when_the_machine_gets_busy():
-    chooser = ThreadChooser("auto", 128, 512)
+    chooser = scripted()
     busy = False
     clock = Clock(chooser, lambda plan: (0.3 if busy else 0.06) if plan == (2, 2) else 0.1)
     clock.run(40)
@@ -86,6 +91,22 @@ def test_auto_goes_back_to_one_thread_when_the_machine_gets_busy():
     used = clock.run(3)
     assert chooser.current == ONE and used[-1] == (2, 2)  # within a few steps: the median turned
     assert clock.run(1) == [ONE]
+
+
+def test_auto_does_not_try_while_the_other_core_is_busy():
+    busy = scripted(idle=0.1)
+    used = Clock(busy, lambda plan: 2.5 if plan == (2, 2) else 0.1).run(2000)
+    assert set(used) == {ONE} and busy.lost == 0
+
+
+def test_idle_cores_reads_proc_stat(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 100 800 0 0 0 0 0 0\n")
+    idle = threads.IdleCores(str(stat))
+    stat.write_text("cpu  200 0 100 900 0 0 0 0 0 0\n")  # half of the time since: idle
+    assert idle() == pytest.approx(threads.MAX_THREADS * 0.5)
+    assert idle() is None  # no time passed
+    assert threads.IdleCores(str(tmp_path / "missing"))() is None
 
 
 def test_fixed_counts_and_small_shapes_never_try():
