@@ -10,11 +10,11 @@ from ui.insight import PLOT_CONFIG
 from ui.state import command, get_trainer
 from ui.widgets import page_setup, text_block
 
-page_setup("Samples over training", "📜")
+page_setup("Samples over training")
 trainer = get_trainer()
 cfg = trainer.config
 
-st.title("📜 Samples over training")
+st.title("Samples over training")
 st.caption("While it trains, the model writes a sample every few hundred iterations. Scrub through them: first "
            "random characters, then word-like chunks, spaces and punctuation, then real words.")
 
@@ -45,7 +45,7 @@ if samples:
                         key="samples_loss_chart", config=PLOT_CONFIG)
 else:
     st.info("No samples stored yet. Train on the Train page (a sample is stored every "
-            f"{cfg.sample_every or 200:,} iterations) or press **Record a sample now**.", icon="ℹ️")
+            f"{cfg.sample_every or 200:,} iterations) or press **Record a sample now**.", icon=":material/info:")
 
 # ---------------------------------------------------------------- memorisation
 st.subheader("Memorisation check")

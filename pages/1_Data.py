@@ -18,7 +18,7 @@ from ui.data import (
 from ui.state import get_trainer
 from ui.widgets import ICONS, flash, fmt_int, page_setup, show_flash, text_block
 
-page_setup("Data", "📄")
+page_setup("Data")
 trainer = get_trainer()
 
 st.title("Data")

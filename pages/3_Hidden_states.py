@@ -9,7 +9,7 @@ from rnn.viz.training import hidden_heatmap, unit_order
 from ui.state import get_trainer
 from ui.widgets import ICONS, page_setup
 
-page_setup("Hidden states", "🌡️")
+page_setup("Hidden states")
 trainer = get_trainer()
 corpus = trainer.corpus
 ss = st.session_state

@@ -11,11 +11,11 @@ from ui.loss_words import loss_in_words
 from ui.state import command, get_trainer, is_running
 from ui.widgets import page_setup
 
-page_setup("BPTT walkthrough", "🔬")
+page_setup("BPTT walkthrough")
 trainer = get_trainer()
 cfg = trainer.config
 
-st.title("🔬 One training step, step by step")
+st.title("One training step, step by step")
 st.caption("Exactly the step the Train page would take next, computed on copies: nothing changes until you "
            "press **Take this step**. The seed notebook's forward pass, loss, backward pass (BPTT), clipping and "
            "Adagrad update, with the running model's real numbers.")
@@ -26,7 +26,8 @@ stream = int(st.number_input("Stream", 0, B - 1, 0, help="Parallel streams are i
 w = walkthrough(trainer, stream=stream)
 tot = w.totals
 if trainer.status == "diverged":
-    st.warning("This run has diverged and is paused; the walkthrough shows the step it refused.", icon="⚠️")
+    st.warning("This run has diverged and is paused; the walkthrough shows the step it refused.",
+               icon=":material/warning:")
 
 # ---------------------------------------------------------------- 1. data
 st.subheader("1 · Inputs, targets and the carried hidden state")
@@ -102,7 +103,7 @@ st.caption("A healthy update changes each parameter by roughly 1/1000 of its siz
 
 if tot.would_diverge:
     st.warning("The Trainer's divergence guard would refuse this step (the loss is not finite, or the recent loss is "
-               "far above the smoothed loss) and go back to its last known-good state.", icon="⚠️")
+               "far above the smoothed loss) and go back to its last known-good state.", icon=":material/warning:")
 if is_running():
     st.caption("The model is training live, so its next step keeps changing: pause it on the Train page to "
                "take exactly this step.")

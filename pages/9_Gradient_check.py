@@ -10,10 +10,10 @@ from ui.insight import PLOT_CONFIG
 from ui.state import get_trainer
 from ui.widgets import page_setup
 
-page_setup("Gradient check", "✅")
+page_setup("Gradient check")
 trainer = get_trainer()
 
-st.title("✅ Gradient check")
+st.title("Gradient check")
 st.caption("Backpropagation is derived by hand, so check it: nudge one weight by ±ε, measure how the loss "
            "changes, and compare with the analytic gradient. The same check runs as `python -m rnn gradcheck`.")
 st.latex(r"\text{numerical} = \frac{L(\theta+\varepsilon) - L(\theta-\varepsilon)}{2\varepsilon},\qquad"
@@ -53,11 +53,11 @@ s = summary(result)
 
 if s["passed"]:
     st.success(f"Passed ({shown_source.lower()}): every relative error is below {PASS_THRESHOLD:g}. "
-               "The backward pass computes the true gradient.", icon="✅")
+               "The backward pass computes the true gradient.", icon=":material/check_circle:")
 else:
     st.error(f"Some relative error is above {PASS_THRESHOLD:g} ({shown_source.lower()}). In float64 a correct "
              "backward pass gives errors near 1e-7; try ε = 1e-5, or the float64 small model. Errors near 1 mean "
-             "a wrong gradient.", icon="🚫")
+             "a wrong gradient.", icon=":material/error:")
 st.dataframe(
     [{"parameter": k, "entries checked": f"{v['checked']} of {v['size']}",
       "max relative error": f"{v['max_rel_error']:.2e}",

@@ -76,6 +76,24 @@ def test_home_shows_what_and_status_and_a_start():
     assert any(b.label == "Start training" for b in at.button)
 
 
+def test_sidebar_names_the_home_page_home_and_keeps_every_url_path():
+    """The first sidebar entry read "dashboard" (the file name). st.navigation names it Home; every other page
+    keeps the URL path the pages/ folder gave it (/Train, /Hidden_states, ...), so links and bookmarks work."""
+    at = run("../../dashboard.py")
+    # AppTest has no public view of the navigation; _registered_pages is what a session's sidebar is built from
+    pages = list(at._registered_pages.values())
+    assert (pages[0]["page_name"], pages[0]["url_pathname"]) == ("Home", "")
+    assert [p["page_name"] for p in pages[1:5]] == ["Data", "Train", "Hidden states", "Sample"]
+    for p in pages[1:]:
+        assert p["url_pathname"] == p["page_name"].replace(" ", "_")
+        assert p["icon"].startswith(":material/")
+    assert not any("dashboard" in p["page_name"].lower() for p in pages)
+    # the tour's links point at registered pages (a broken st.page_link raises), and the buttons switch pages
+    assert len(at.get("page_link")) == len(pages) - 1
+    at.button(key="home_start").click().run()
+    assert ok(at).title[0].value == "Train"
+
+
 # ---------------------------------------------------------------- data
 
 

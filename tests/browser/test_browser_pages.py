@@ -47,6 +47,7 @@ def test_home_page_shows(page: Page, app_url, shots):
     expect(page.locator("h1").first).to_be_visible()
     assert_no_exception(page)
     titles = page_titles(page)
+    assert titles[0] == "Home", titles  # not the file name "dashboard"
     for title in CORE_PAGES:
         assert title in titles, f"{title!r} missing from the sidebar {titles}"
     shots(page, "home")
