@@ -190,6 +190,46 @@ def test_builtin_switch_and_unusual_character_warning():
     assert any("Unusual characters" in w.value and "U+0007" in w.value for w in at.warning)
 
 
+def test_family_emoji_is_not_unusual():
+    at = run("../../pages/1_Data.py")
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    paste(at, f"a family {family} walks home. " * 20)
+    assert model(at).corpus.name == "pasted text"
+    assert not any("Unusual characters" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize("repeat,has_split", [(6, False), (40, True)])
+def test_small_corpus_advice_matches_its_validation_split(repeat, has_split):
+    """A tiny corpus was told both "no validation split" and "watch the validation loss". The advice now
+    depends on whether there is a validation split."""
+    at = run("../../pages/1_Data.py")
+    paste(at, "the cat sat on the mat. " * repeat)
+    t = model(at)
+    assert (t.corpus.val is not None) is has_split
+    warnings = [shown(w.value) for w in at.warning]
+    small = [w for w in warnings if w.startswith("Small corpus")]
+    assert len(small) == 1, warnings
+    if has_split:
+        assert "watch the validation loss" in small[0]
+        assert not any("no validation" in w.lower() for w in warnings)
+    else:
+        assert not any("watch the validation loss" in w for w in warnings), warnings
+        assert "no validation split" in small[0] and "260" in small[0]  # what would give one, at seq_length 25
+        assert len([w for w in warnings if "validation" in w]) == 1, warnings  # said once, not twice
+
+
+def test_paste_counter_says_when_it_counts():
+    """A text area reports its text only on Ctrl+Enter or when it loses focus, so "0 characters" read like a
+    broken counter while pasting. The caption says when it counts."""
+    at = run("../../pages/1_Data.py")
+    at.radio(key="data_source").set_value("Paste text").run()
+    caption = next(c.value for c in at.caption if "Ctrl+Enter" in c.value)
+    assert "0 characters" not in caption and "click outside" in caption
+    at.text_area(key="data_text").input("abcab").run()
+    caption = next(c.value for c in at.caption if "Ctrl+Enter" in c.value)
+    assert caption.startswith("5 characters, 3 distinct")
+
+
 # ---------------------------------------------------------------- hidden states
 
 

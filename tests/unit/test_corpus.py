@@ -129,6 +129,18 @@ def test_fingerprint_and_unusual_characters():
     assert make_corpus("same text here" * 3).fingerprint == fingerprint("same text here" * 3)
 
 
+def test_joiners_inside_emoji_and_scripts_are_not_unusual():
+    """U+200D joins the people of a family emoji (and letters in Indic scripts), U+200C keeps Persian letters
+    apart: they are how that text is written, not stray formatting. A joiner between ASCII letters still is."""
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    assert unusual_characters(f"our family {family} at home\n") == []
+    assert unusual_characters("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645") == []  # Persian, with ZWNJ
+    assert unusual_characters("\u0915\u094d\u200d\u0937") == []  # Devanagari with ZWJ
+    assert unusual_characters(f"stray a\u200db join {family}") == ["\u200d"]
+    assert unusual_characters("\u200dstarts with a joiner") == ["\u200d"]
+    assert unusual_characters(f"{family}\u200b") == ["\u200b"]  # a zero-width space is still reported
+
+
 # --------------------------------------------------------------------------- built-ins
 
 
