@@ -12,6 +12,7 @@ from rnn.corpus import (
     fingerprint,
     load_builtin,
     make_corpus,
+    min_chars_for_split,
     unusual_characters,
     validate_text,
 )
@@ -211,3 +212,13 @@ def test_brackets_generator_is_deterministic_and_sized():
     small = brackets_text(5000, seed=3)
     assert 4000 < len(small) <= 5000
     assert all(balanced(line) for line in small.split("\n"))
+
+
+def test_min_chars_for_split_is_the_shortest_text_with_a_validation_split():
+    text = "abcdefghij" * 200
+    for seq in (1, 10, 25, 100):
+        n = min_chars_for_split(seq)
+        assert make_corpus(text[:n], seq_length=seq).val is not None
+        assert make_corpus(text[:n - 1], seq_length=seq).val is None
+    assert min_chars_for_split(25) == 260
+    assert min_chars_for_split(25, 0.0) is None
