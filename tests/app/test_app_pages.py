@@ -251,22 +251,25 @@ def heatmap_spec(at):
 def test_hidden_heatmap_units_by_time_with_char_labels():
     at = hs_page()
     t = model(at)
+    at.toggle(key="hs_hide").set_value(False).run()  # after 20 steps most units are still flat: show them all
     spec = heatmap_spec(at)
     trace = spec["data"][0]
     assert trace["type"] == "heatmap"
-    assert len(trace["x"]) == 120 and len(trace["y"]) == t.config.hidden_size
+    # 60 characters by default: every label readable
+    assert len(trace["x"]) == 60 and len(trace["y"]) == t.config.hidden_size
     z = trace["z"]
     assert z["dtype"] == "f4"  # float32 on the wire
-    assert [int(n) for n in str(z["shape"]).split(",")] == [t.config.hidden_size, 120]
+    assert [int(n) for n in str(z["shape"]).split(",")] == [t.config.hidden_size, 60]
     ticks = spec["layout"]["xaxis"]["ticktext"]
     assert ticks[0] == t.vocab.decode(t.corpus.val[:1]).replace(" ", "␣").replace("\n", "↵")
 
 
 def test_hidden_units_sortable_and_unit_text_escaped():
     at = hs_page()
+    at.toggle(key="hs_hide").set_value(False).run()
     at.radio(key="hs_sort").set_value("index").run()
     ok(at)
-    assert heatmap_spec(at)["data"][0]["y"][:3] == ["unit 0", "unit 1", "unit 2"]
+    assert heatmap_spec(at)["data"][0]["y"][:3] == ["0", "1", "2"]
     at.radio(key="hs_source").set_value("Your own text").run()
     t = model(at)
     at.text_area(key="hs_text").input("a <b>&</b> c").run()
@@ -278,6 +281,29 @@ def test_hidden_units_sortable_and_unit_text_escaped():
     at.selectbox(key="hs_unit").set_value(5).run()
     ok(at)
     assert t.iteration == 20
+
+
+def test_constant_units_are_hidden_and_can_be_shown():
+    """Half the rows of an H = 200 heatmap were flat +-1. They are hidden by default (and said so); the toggle
+    brings them back; the unit list still offers them."""
+    t = Trainer(make_corpus("the cat sat on the mat. " * 200, "cats"), TrainConfig(hidden_size=24, eval_every=0))
+    t.step(20)
+    saturated = [0, 3, 7]
+    for u in saturated:  # these units ignore their input and sit at tanh(8) ~ +1
+        t.params["Wxh"][u] = 0.0
+        t.params["Whh"][u] = 0.0
+        t.params["bh"][u] = 8.0
+    at = AppTest.from_file("../../pages/3_Hidden_states.py", default_timeout=TIMEOUT)
+    adopt(at, t)
+    ok(at.run())
+    rows = heatmap_spec(at)["data"][0]["y"]
+    assert not set(rows) & {str(u) for u in saturated} and len(rows) == 24 - 3
+    assert any("3 of 24 units are hidden" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any("Click a row" in c.value for c in at.caption)
+    assert any("unit 3 " in o and "constant" in o for o in at.selectbox(key="hs_unit").options)
+    at.toggle(key="hs_hide").set_value(False).run()
+    ok(at)
+    assert len(heatmap_spec(at)["data"][0]["y"]) == t.config.hidden_size
 
 
 def test_hidden_states_unknown_characters_are_explained():
