@@ -98,6 +98,17 @@ def test_hidden_states_shows_heatmap(page: Page, app_url, shots):
     expect_plotly(page, "hidden_heatmap", ".heatmaplayer image")
     assert_no_exception(page)
     shots(page, "hidden_states")
+    # a click on a row picks its unit for the coloured text below (heatmaps are not selectable in Plotly: the
+    # page lays invisible markers on the cells)
+    area = chart(page, "hidden_heatmap").locator(".nsewdrag").first.bounding_box()
+    at = (area["x"] + area["width"] * 0.4, area["y"] + area["height"] * 0.6)
+    page.mouse.move(*at)
+    hover = chart(page, "hidden_heatmap").locator(".hoverlayer .hovertext").first
+    expect(hover).to_contain_text("unit", timeout=RERUN_TIMEOUT_MS)
+    unit = int(re.search(r"unit (\d+)", hover.text_content()).group(1))
+    page.mouse.click(*at)
+    expect(page.get_by_text(f"Unit {unit} over the text")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    assert_no_exception(page)
 
 
 def test_sample_page_shows_several_temperatures(page: Page, app_url, shots):
