@@ -72,3 +72,20 @@ def _docstring_line(f: Path) -> str:
         return ""
     first = " ".join(doc.strip().split("\n\n")[0].split()) if doc.strip() else ""
     return first.split(":", 1)[1].strip() if ":" in first else first
+
+
+def leave_pages_folder_mode() -> None:
+    """Make the first page view of a fresh server use dashboard.py's st.navigation too.
+
+    Streamlit decides once per server process whether the app is a classic pages/ folder app: it is until some
+    run calls st.navigation. So the very first visitor of a deep link (/Train) got the folder's own sidebar,
+    whose first entry is the file name "dashboard". A page that finds itself run that way switches the mode off
+    and reruns; the rerun goes through dashboard.py's st.navigation to the same page (same URL path, same page
+    hash). Uses Streamlit's PagesManager flag (checked against 1.67); without it this does nothing.
+    """
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", None):
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -21,6 +21,7 @@ from streamlit_app import (
     page_titles,
     parse_int,
     read_metric,
+    running_app,
     wait_idle,
 )
 
@@ -60,6 +61,17 @@ def test_every_page_opens_directly_by_url(page: Page, app_url):
     for title in reversed(titles):  # the last pages first: nothing may rely on an earlier page's state
         open_app(page, app_url, "/" + title.replace(" ", "_"))
         expect(page.locator("h1").first).to_be_visible()
+        assert_no_exception(page)
+
+
+def test_a_fresh_servers_first_visit_by_deep_link_has_the_home_sidebar(page: Page):
+    """Streamlit treats the app as a pages/ folder app until some run calls st.navigation, so the first visitor
+    of /Train on a fresh server saw the folder's sidebar ("dashboard" first). Its own server: nothing ran yet."""
+    with running_app() as url:
+        open_app(page, url, "/Train?hidden=32")
+        expect(page.locator("h1").first).to_have_text("Train")
+        assert page_titles(page)[0] == "Home", page_titles(page)
+        expect(page.get_by_text("32 hidden units").first).to_be_visible()  # the link's settings survived the rerun
         assert_no_exception(page)
 
 
