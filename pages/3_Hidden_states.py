@@ -84,7 +84,12 @@ def _pick_clicked_unit() -> None:
 n_flat = int(flat.sum())
 clickable = len(shown_units) * len(snippet) <= CLICK_CELLS
 notes = []
-if hide_constant and n_flat and len(shown_units) < len(order):
+if n_flat == len(order) and trainer.iteration > 0:  # nothing to hide: say why every row is one colour
+    saturated = int((np.abs(hs).mean(axis=0) > 0.95).sum())
+    notes.append(f"Every unit is constant over this text ({saturated} of {len(order)} saturated at ±1), so none is "
+                 "hidden: the network no longer responds to its input. Training health shows why; a lower "
+                 "learning rate usually helps.")
+elif hide_constant and n_flat and len(shown_units) < len(order):
     notes.append(f"{n_flat} of {len(order)} units are hidden: they barely change over this text (one flat colour: "
                  "saturated at ±1, or stuck near a value). Switch off **Hide constant units** to see them.")
 notes.append("Click a row to show that unit below." if clickable else

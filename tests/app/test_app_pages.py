@@ -306,6 +306,19 @@ def test_constant_units_are_hidden_and_can_be_shown():
     assert len(heatmap_spec(at)["data"][0]["y"]) == t.config.hidden_size
 
 
+def test_a_fully_saturated_model_is_said_so_not_hidden():
+    t = Trainer(make_corpus("the cat sat on the mat. " * 200, "cats"), TrainConfig(hidden_size=16, eval_every=0))
+    t.step(5)
+    t.params["bh"][:] = 9.0
+    t.params["Wxh"][:] = 0.0
+    t.params["Whh"][:] = 0.0
+    at = AppTest.from_file("../../pages/3_Hidden_states.py", default_timeout=TIMEOUT)
+    adopt(at, t)
+    ok(at.run())
+    assert len(heatmap_spec(at)["data"][0]["y"]) == 16  # nothing left to hide: all rows stay
+    assert any("Every unit is constant" in c.value and "16 of 16 saturated" in c.value for c in at.caption)
+
+
 def test_hidden_states_unknown_characters_are_explained():
     at = hs_page()
     at.radio(key="hs_source").set_value("Your own text").run()
