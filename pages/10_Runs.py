@@ -22,9 +22,9 @@ from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_l
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
 
-page_setup("Runs", "📊")
+page_setup("Runs")
 
-st.title("📊 Runs")
+st.title("Runs")
 st.caption("Your runs (this model's, from the Train page and your sweeps) and the runs made on the server "
            "(command line, its sweeps) are kept here. Select runs to overlay their loss curves and compare their "
            "hyperparameters. Other visitors' runs are private: the link of a model (the address bar) shares it "

@@ -10,12 +10,12 @@ from ui.insight import PLOT_CONFIG
 from ui.state import command, get_trainer
 from ui.widgets import page_setup, text_block
 
-page_setup("Samples over training", "📜")
+page_setup("Samples over training")
 trainer = get_trainer()
 cfg = trainer.config
 ss = st.session_state
 
-st.title("📜 Samples over training")
+st.title("Samples over training")
 st.caption("While it trains, the model writes a sample every few hundred iterations. Scrub through them: first "
            "random characters, then word-like chunks, spaces and punctuation, then real words.")
 
@@ -91,7 +91,7 @@ if samples:
     chosen_text = (st.fragment(sample_player, run_every=PLAY_SECONDS) if playing else sample_player)()
 else:
     st.info("No samples stored yet. Train on the Train page (a sample is stored every "
-            f"{cfg.sample_every or 200:,} iterations) or press **Record a sample now**.", icon="ℹ️")
+            f"{cfg.sample_every or 200:,} iterations) or press **Record a sample now**.", icon=":material/info:")
 
 # ---------------------------------------------------------------- memorisation
 st.subheader("Memorisation check")

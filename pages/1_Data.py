@@ -18,7 +18,7 @@ from ui.data import (
 from ui.state import get_trainer
 from ui.widgets import ICONS, flash, fmt_int, page_setup, show_flash, text_block
 
-page_setup("Data", "📄")
+page_setup("Data")
 trainer = get_trainer()
 
 st.title("Data")
@@ -39,7 +39,13 @@ if source == "Built-in":
 elif source == "Paste text":
     text = st.text_area("Corpus text", height=220, key="data_text",
                         placeholder="Paste a few thousand characters or more: a poem collection, code, a play…")
-    st.caption(f"{fmt_int(len(text))} characters, {len(set(text))} distinct")
+    # A text area sends its text only on Ctrl+Enter or when it loses focus: say so, or "0 characters" while
+    # pasting reads like a broken counter. (The button below also takes what is in the box.)
+    if text:
+        st.caption(f"{fmt_int(len(text))} characters, {len(set(text))} distinct: counted at the last Ctrl+Enter or "
+                   "click outside the box.")
+    else:
+        st.caption("Paste or type, then press Ctrl+Enter or click outside the box to count the characters.")
     make = lambda: corpus_from_text(text, "pasted text")  # noqa: E731
 else:
     upload = st.file_uploader("Text file (.txt)", type=["txt", "md"], key="data_upload",
@@ -88,7 +94,7 @@ m2.metric("Vocabulary", corpus.vocab.size, help="distinct characters = size of t
 m3.metric("Training", fmt_int(n_train), help="characters the model trains on (the first 90%)")
 m4.metric("Validation", fmt_int(n_val) if n_val else "none", help="held-out characters (the last 10%)")
 
-for w in corpus_warnings(corpus):
+for w in corpus_warnings(corpus, get_trainer().config.seq_length):
     st.warning(w, icon=ICONS["warning"])
 
 left, right = st.columns([3, 2])

@@ -17,7 +17,7 @@ from ui.query import settings_link, sync_url
 from ui.state import builtin_name, get_trainer, live, model_id
 from ui.widgets import ICONS, fmt_int, page_setup, pop_flash, text_block
 
-page_setup("Train", "▶️", show_progress=False)
+page_setup("Train", show_progress=False)
 trainer = get_trainer(fresh=False)
 tr.sync_widgets(trainer)
 sync_url(trainer.config, builtin_name(trainer.corpus), model_id())  # a link reopens this model

@@ -12,7 +12,7 @@ from ui.widgets import ICONS, fmt_int, page_setup, text_block
 
 TEMPERATURES = [0.2, 0.5, 1.0, 1.5, 2.0]
 
-page_setup("Sample", "🎲")
+page_setup("Sample")
 trainer = get_trainer()
 ss = st.session_state
 

@@ -11,11 +11,11 @@ from ui.insight import PLOT_CONFIG, analysis_ids, clean_text_input, dropped_warn
 from ui.state import get_trainer
 from ui.widgets import page_setup
 
-page_setup("Neurons", "🧠")
+page_setup("Neurons")
 trainer = get_trainer()
 H = trainer.config.hidden_size
 
-st.title("🧠 Neurons")
+st.title("Neurons")
 st.caption("Each hidden unit is one number h[i] between -1 and +1, updated after every character. Some units "
            "learn to track something: being inside quotes, the position in a line, a digit. Find them here.")
 require_trained(trainer, "this page")
@@ -32,7 +32,8 @@ st.caption(f"Correlation of every unit with simple features of the {where} ({len
            "Features: " + "; ".join(f"**{k}** ({v})" for k, v in FEATURES.items()) + ".")
 ranking = rank_units(acts, text, top=min(10, H))
 if not ranking:
-    st.info("No unit varies noticeably over this text yet (all are nearly constant). Train longer.", icon="ℹ️")
+    st.info("No unit varies noticeably over this text yet (all are nearly constant). Train longer.",
+            icon=":material/info:")
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(unit_ranking_figure(ranking), key="unit_ranking_chart", config=PLOT_CONFIG)

@@ -14,10 +14,10 @@ from ui.widgets import page_setup
 
 MAX_CHARS = 3_000
 
-page_setup("Surprise", "😮")
+page_setup("Surprise")
 trainer = get_trainer()
 
-st.title("😮 Surprise")
+st.title("Surprise")
 st.caption("The loss on a character is -ln p: how surprised the model was to see it. Pale characters were "
            "expected; red ones came as a surprise. Hover a character to see what the model expected instead.")
 require_trained(trainer, "this page")

@@ -19,11 +19,11 @@ from ui.insight import PLOT_CONFIG, require_trained
 from ui.state import get_trainer
 from ui.widgets import page_setup
 
-page_setup("Training health", "🩺")
+page_setup("Training health")
 trainer = get_trainer()
 cfg = trainer.config
 
-st.title("🩺 Training health")
+st.title("Training health")
 st.caption("Four vital signs of a vanilla RNN, and the picture that motivates LSTMs: how much gradient reaches "
            "earlier time steps during backpropagation through time (BPTT).")
 require_trained(trainer, "this page")
@@ -66,9 +66,9 @@ if trainer.health_history:
                f"({len(trainer.health_history)} records).")
 elif cfg.health_every:
     st.info(f"The vital signs are recorded every {trainer.health_interval} iterations while training. "
-            "Train on the Train page and they appear here.", icon="ℹ️")
+            "Train on the Train page and they appear here.", icon=":material/info:")
 else:
-    st.info("Recording is off for this run (health_every = 0).", icon="ℹ️")
+    st.info("Recording is off for this run (health_every = 0).", icon=":material/info:")
 
 # ---------------------------------------------------------------- through time
 st.subheader("Gradient through time, on the next training chunk")

@@ -11,11 +11,11 @@ from ui.loss_words import loss_in_words
 from ui.state import command, get_trainer, is_running
 from ui.widgets import page_setup
 
-page_setup("BPTT walkthrough", "🔬")
+page_setup("BPTT walkthrough")
 trainer = get_trainer()
 cfg = trainer.config
 
-st.title("🔬 BPTT walkthrough")  # the sidebar's name for this page (from the file name)
+st.title("BPTT walkthrough")  # the sidebar's name for this page
 st.caption("One training step, step by step: exactly the step the Train page would take next, computed on "
            "copies, so nothing changes until you "
            "press **Take this step**. The seed notebook's forward pass, loss, backward pass (BPTT), clipping and "
@@ -27,7 +27,8 @@ stream = int(st.number_input("Stream", 0, B - 1, 0, help="Parallel streams are i
 w = walkthrough(trainer, stream=stream)
 tot = w.totals
 if trainer.status == "diverged":
-    st.warning("This run has diverged and is paused; the walkthrough shows the step it refused.", icon="⚠️")
+    st.warning("This run has diverged and is paused; the walkthrough shows the step it refused.",
+               icon=":material/warning:")
 
 # ---------------------------------------------------------------- 1. data
 st.subheader("1 · Inputs, targets and the carried hidden state")
@@ -103,7 +104,7 @@ st.caption("A healthy update changes each parameter by roughly 1/1000 of its siz
 
 if tot.would_diverge:
     st.warning("The Trainer's divergence guard would refuse this step (the loss is not finite, or the recent loss is "
-               "far above the smoothed loss) and go back to its last known-good state.", icon="⚠️")
+               "far above the smoothed loss) and go back to its last known-good state.", icon=":material/warning:")
 if is_running():
     st.caption("The model is training live, so its next step keeps changing: pause it on the Train page to "
                "take exactly this step.")

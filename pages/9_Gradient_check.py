@@ -9,10 +9,10 @@ from ui.insight import PLOT_CONFIG
 from ui.state import get_trainer
 from ui.widgets import page_setup
 
-page_setup("Gradient check", "✅")
+page_setup("Gradient check")
 trainer = get_trainer()
 
-st.title("✅ Gradient check")
+st.title("Gradient check")
 st.caption("Backpropagation is derived by hand, so check it: nudge one weight by ±ε, measure how the loss "
            "changes, and compare with the analytic gradient. The same check runs as `python -m rnn gradcheck`.")
 st.latex(r"\text{numerical} = \frac{L(\theta+\varepsilon) - L(\theta-\varepsilon)}{2\varepsilon},\qquad"
@@ -66,12 +66,12 @@ st.markdown(f"**Checked:** {where}; {n_chars} characters, ε = {eps:g}, "
 
 if s["passed"]:
     st.success(f"Passed ({shown_source.lower()}): every relative error is below {PASS_THRESHOLD:g}. "
-               "The backward pass computes the true gradient.", icon="✅")
+               "The backward pass computes the true gradient.", icon=":material/check_circle:")
 else:
     st.error(f"Some relative error is above {PASS_THRESHOLD:g} ({shown_source.lower()}). Errors near 1 mean a "
              "wrong gradient. Errors a little above the threshold can be the finite difference's own error: a large "
              "ε bends with the curve (truncation), a small one drowns in rounding; ε = 1e-4 or 1e-5 suits float64.",
-             icon="🚫")
+             icon=":material/error:")
 st.dataframe(
     [{"parameter": k, "entries checked": f"{v['checked']} of {v['size']}",
       f"gradient below {ABS_FLOOR:g}": v["near_zero"],

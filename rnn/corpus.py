@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import math
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -70,10 +71,30 @@ def validate_text(text: str, seq_length: int = 25, max_chars: int = DEFAULT_MAX_
     return text
 
 
+# Zero-width (non-)joiners are how emoji sequences (a family: man ZWJ woman ZWJ girl), Indic and Persian text
+# are written. Between two non-ASCII characters they are expected; next to ASCII or at an end they are stray.
+JOINERS = "\u200c\u200d"
+
+
 def unusual_characters(text: str, limit: int = 20) -> list[str]:
     """Control and format characters (other than newline and tab) a user may not expect in a corpus."""
-    odd = [c for c in set(text) if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs", "Cn")]
+    odd = {c for c in set(text) if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs", "Cn")}
+    for j in odd & set(JOINERS):
+        if all(_joins(text, i) for i in _positions(text, j)):
+            odd.discard(j)
     return sorted(odd)[:limit]
+
+
+def _positions(text: str, ch: str):
+    i = text.find(ch)
+    while i != -1:
+        yield i
+        i = text.find(ch, i + 1)
+
+
+def _joins(text: str, i: int) -> bool:
+    """The joiner at text[i] sits between two non-ASCII characters (emoji, letters of a script that uses it)."""
+    return 0 < i < len(text) - 1 and not text[i - 1].isascii() and not text[i + 1].isascii()
 
 
 # --------------------------------------------------------------------------- built-ins
@@ -206,6 +227,16 @@ def split_point(n: int, seq_length: int, val_fraction: float) -> tuple[int, str]
             f"{seq_length + 1}). Training uses all of it and no validation loss is reported."
         )
     return n - n_val, ""
+
+
+def min_chars_for_split(seq_length: int, val_fraction: float = DEFAULT_VAL_FRACTION) -> int | None:
+    """The shortest text that gets a validation split (None when val_fraction leaves none at any length)."""
+    if not 0 < val_fraction < 1:
+        return None
+    n = max(1, math.ceil((seq_length + 1) / val_fraction) - 2)  # the estimate, then step past rounding
+    while split_point(n, seq_length, val_fraction)[0] == n:
+        n += 1
+    return n
 
 
 def make_corpus(

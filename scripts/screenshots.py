@@ -5,8 +5,8 @@
 
 Starts `streamlit run dashboard.py` on a free port (RNN_LAB_HOME in a temp dir), trains the default corpus with
 "Step 100" clicks, then visits every page in the sidebar and saves one full-page PNG per page. Needs Debian's
-chromium at /usr/bin/chromium and the dev requirements (playwright); no browser download. For emoji in page
-titles to render, also `apt-get install fonts-noto-color-emoji`.
+chromium at /usr/bin/chromium and the dev requirements (playwright); no browser download. Page and alert icons
+are Material icons from Streamlit's own font, so no emoji font is needed.
 """
 
 from __future__ import annotations

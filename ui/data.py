@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from rnn import budget
-from rnn.corpus import Corpus, decode_bytes, make_corpus, unusual_characters
+from rnn.corpus import Corpus, decode_bytes, make_corpus, min_chars_for_split, unusual_characters
 from rnn.train import Trainer
 from rnn.viz.chars import char_labels
 from ui.state import builtin_corpus, get_trainer, set_trainer
@@ -68,18 +68,25 @@ def vocabulary_table(fingerprint: str, _text: str) -> pd.DataFrame:
     })
 
 
-def corpus_warnings(corpus: Corpus) -> list[str]:
-    """Things worth knowing before training on this corpus."""
+def corpus_warnings(corpus: Corpus, seq_length: int) -> list[str]:
+    """Things worth knowing before training on this corpus (read with chunks of `seq_length` characters)."""
     out = []
-    if corpus.notice:
-        out.append(corpus.notice)
     n = len(corpus.text)
+    small = n < SMALL_CORPUS
+    if corpus.notice and not (small and corpus.val is None):  # a small corpus's missing split is said below
+        out.append(corpus.notice)
     if n > LARGE_CORPUS:
         out.append(f"Large corpus ({n:,} characters): one epoch takes a while; the live charts show progress "
                    "long before it ends.")
-    elif n < SMALL_CORPUS:
+    elif small and corpus.val is not None:
         out.append(f"Small corpus ({n:,} characters): the model can memorise it, so watch the validation loss "
-                   "(if any) rather than the training loss.")
+                   "rather than the training loss.")
+    elif small:  # one message: telling a student to watch a validation loss that does not exist contradicts it
+        need = min_chars_for_split(seq_length)
+        longer = f"at least {need:,} characters" if need else "a longer text"
+        out.append(f"Small corpus ({n:,} characters) with no validation split: the model can memorise it, and "
+                   "with no held-out text no loss tells memorising from learning. Compare its samples with the "
+                   f"text, or use {longer} (at sequence length {seq_length}) to get a validation loss.")
     if corpus.vocab.size > LARGE_VOCAB:
         out.append(f"Large vocabulary ({corpus.vocab.size} distinct characters, of at most "
                    f"{budget.limits().max_vocab:,} on this server): the input and output layers grow with it, so "

@@ -23,7 +23,7 @@ def require_trained(trainer: Trainer, what: str) -> None:
     """A hint on an untrained model: the views work, but show noise."""
     if trainer.iteration == 0:
         st.info(f"The model is untrained, so {what} shows random weights. Train a few hundred steps on the "
-                "**Train** page first, then come back.", icon="ℹ️")
+                "**Train** page first, then come back.", icon=":material/info:")
 
 
 def clean_text_input(trainer: Trainer, text: str) -> tuple[str, list[str]]:
@@ -38,4 +38,4 @@ def dropped_warning(missing: list[str]) -> None:
     if missing:
         shown = ", ".join(repr(c) for c in missing[:8])
         st.warning(f"Left out {len(missing)} character(s) the model has never seen: {markdown_literal(shown)}",
-                   icon="⚠️")
+                   icon=":material/warning:")

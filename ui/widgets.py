@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 import time
-from pathlib import Path
 
 import streamlit as st
 
 from rnn.evaluate import bits
 from rnn.viz.user_text import markdown_literal
+from ui.navigation import icon_for, leave_pages_folder_mode
 from ui.query import ignored_notice
 from ui.state import get_trainer, init_state, is_running, model_notice
 
@@ -19,10 +19,12 @@ ICONS = {"success": ":material/check_circle:", "info": ":material/info:", "warni
          "error": ":material/error:"}
 
 
-def page_setup(title: str, icon: str = "🔁", *, show_progress: bool = True) -> None:
+def page_setup(title: str, icon: str | None = None, *, show_progress: bool = True) -> None:
     """First call of every page: page config, the session's model, sidebar status. A live model keeps
-    training while its pages change (it trains in a worker, not in the page)."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
+    training while its pages change (it trains in a worker, not in the page). The tab icon is the page's
+    Material icon from ui.navigation unless `icon` says otherwise."""
+    leave_pages_folder_mode()  # a fresh server's first deep link: rerun through dashboard.py's navigation
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon or icon_for(title), layout="wide")
     init_state()
     notice = model_notice()
     if notice:
@@ -118,37 +120,3 @@ def show_flash() -> None:
     if kind in ICONS:
         getattr(st, kind)(message, icon=ICONS[kind])
 
-
-_TOUR = {
-    "Data": (":material/description:", "choose a built-in text, paste your own or upload a .txt file"),
-    "Train": (":material/play_arrow:", "step or run live; hidden size, sequence length, learning rate; save and "
-              "load checkpoints"),
-    "Hidden states": (":material/grid_on:", "a heatmap of every hidden unit over a piece of text"),
-    "Sample": (":material/casino:", "generated text at temperatures 0.2 → 2.0 side by side, and what temperature "
-               "does to the softmax"),
-}
-
-
-def page_tour(pages_dir: str | Path | None = None) -> list[tuple[str, str, str, str]]:
-    """(path, label, icon, one line) for every page in pages/, in sidebar order. Pages other helpers add
-    are described by the first line of their module docstring."""
-    import ast
-    import re
-
-    root = Path(pages_dir) if pages_dir else Path(__file__).resolve().parent.parent / "pages"
-    found = []
-    for f in root.glob("*.py"):
-        m = re.match(r"(\d+)_(.+)\.py$", f.name)
-        if not m:
-            continue
-        label = m.group(2).replace("_", " ")
-        icon, what = _TOUR.get(label, (":material/insights:", ""))
-        if not what:
-            try:
-                doc = ast.get_docstring(ast.parse(f.read_text(encoding="utf-8"))) or ""
-            except (SyntaxError, OSError, UnicodeDecodeError):
-                doc = ""
-            first = " ".join(doc.strip().split("\n\n")[0].split()) if doc.strip() else ""
-            what = first.split(":", 1)[1].strip() if ":" in first else first
-        found.append((int(m.group(1)), f"pages/{f.name}", label, icon, what))
-    return [t[1:] for t in sorted(found)]

@@ -1,4 +1,5 @@
-"""Figures for watching an RNN train: loss curves, gradient health, hidden states, next-character odds.
+"""Figures for watching an RNN train: loss curves, gradient health, next-character odds (hidden states:
+hidden_states.py).
 
 Pure builders: NumPy arrays and lists in, `plotly.graph_objects.Figure` out, so they work in a notebook
 as well as in the dashboard. Long curves are downsampled to about `max_points` points, and heatmaps are
@@ -18,7 +19,7 @@ from ..evaluate import bits, perplexity
 from ..recent_loss import RECENT_STEPS
 from ..recent_loss import curve as recent_curve
 from .axes import ITERATION_AXIS, log_axis
-from .chars import char_labels, label_char
+from .chars import char_labels
 
 MAX_POINTS = 2000
 
@@ -237,52 +238,6 @@ def grad_figure(grad_norm, clipped=None, window: int = 100, max_points: int = MA
         "annotations": [] if len(grad_norm) else [_empty_note("Gradient norms appear once training starts")],
     }
     return go.Figure({"data": traces, "layout": layout})
-
-
-# --------------------------------------------------------------------------- hidden states
-
-
-def unit_order(hs, by: str = "variance") -> np.ndarray:
-    """Order of hidden units for display: by variance or mean over time (largest first), or by index."""
-    hs = np.asarray(hs)
-    if by == "index":
-        return np.arange(hs.shape[1])
-    if by == "variance":
-        key = hs.var(axis=0)
-    elif by == "mean":
-        key = hs.mean(axis=0)
-    else:
-        raise ValueError(f"unknown unit order {by!r}; use variance, mean or index")
-    return np.argsort(-key, kind="stable")
-
-
-def hidden_heatmap(hs, text: str, order=None, height: int | None = None) -> go.Figure:
-    """Heatmap of hidden activations: units (rows, in `order`) x time (columns labelled by the character
-    just read). hs: (T, H) with hs[t] the state after reading text[t]."""
-    hs = np.asarray(hs)
-    T, H = hs.shape
-    if len(text) != T:
-        raise ValueError(f"text has {len(text)} characters but hs has {T} time steps")
-    order = np.arange(H) if order is None else np.asarray(order)
-    z = hs[:, order].T.astype(np.float32)  # float32 halves what each redraw sends
-    labels = [label_char(c) for c in text]
-    # Categories must be unique, so each column is "position·char"; the ticks show only the char.
-    x = [f"{i}·{c}" for i, c in enumerate(labels)]
-    y = [f"unit {u}" for u in order]
-    step = max(1, math.ceil(T / 120))  # at most ~120 tick labels stay legible
-    fig = go.Figure(go.Heatmap(
-        z=z, x=x, y=y, colorscale="RdBu", reversescale=True, zmin=-1, zmax=1, zmid=0,
-        colorbar={"title": {"text": "h"}, "thickness": 12},
-        hovertemplate="%{y}<br>char %{x}<br>h = %{z:.3f}<extra></extra>",
-    ))
-    fig.update_layout(
-        height=height or min(900, max(320, 7 * len(order) + 120)),
-        margin={"l": 10, "r": 10, "t": 20, "b": 10}, uirevision="heatmap",
-    )
-    fig.update_xaxes(tickmode="array", tickvals=x[::step], ticktext=labels[::step], tickangle=0,
-                     tickfont={"family": "monospace", "size": 12}, title_text="character read (time →)")
-    fig.update_yaxes(autorange="reversed", showticklabels=len(order) <= 64, title_text="hidden unit")
-    return fig
 
 
 # --------------------------------------------------------------------------- next character

@@ -138,7 +138,7 @@ def test_bptt_walkthrough_page_and_take_step(docs_trainer):
     for key in ("bptt_hidden_chart", "bptt_steps_chart", "bptt_params_chart"):
         chart(at, key)
     assert len(at.dataframe) == 2
-    assert at.title[0].value.endswith(" BPTT walkthrough")  # the sidebar's name for the page (8_BPTT_walkthrough)
+    assert at.title[0].value == "BPTT walkthrough"  # the sidebar's name for the page (ui/navigation.py)
     table = at.dataframe[0].value
     shown = "".join(table["input"]) + "".join(table["target"]) + "".join(table["model's top guess"])
     assert "␣" in shown and not any(c.isspace() for c in shown)  # no blank cells: whitespace as its symbol

@@ -76,6 +76,24 @@ def test_home_shows_what_and_status_and_a_start():
     assert any(b.label == "Start training" for b in at.button)
 
 
+def test_sidebar_names_the_home_page_home_and_keeps_every_url_path():
+    """The first sidebar entry read "dashboard" (the file name). st.navigation names it Home; every other page
+    keeps the URL path the pages/ folder gave it (/Train, /Hidden_states, ...), so links and bookmarks work."""
+    at = run("../../dashboard.py")
+    # AppTest has no public view of the navigation; _registered_pages is what a session's sidebar is built from
+    pages = list(at._registered_pages.values())
+    assert (pages[0]["page_name"], pages[0]["url_pathname"]) == ("Home", "")
+    assert [p["page_name"] for p in pages[1:5]] == ["Data", "Train", "Hidden states", "Sample"]
+    for p in pages[1:]:
+        assert p["url_pathname"] == p["page_name"].replace(" ", "_")
+        assert p["icon"].startswith(":material/")
+    assert not any("dashboard" in p["page_name"].lower() for p in pages)
+    # the tour's links point at registered pages (a broken st.page_link raises), and the buttons switch pages
+    assert len(at.get("page_link")) == len(pages) - 1
+    at.button(key="home_start").click().run()
+    assert ok(at).title[0].value == "Train"
+
+
 # ---------------------------------------------------------------- data
 
 
@@ -172,6 +190,46 @@ def test_builtin_switch_and_unusual_character_warning():
     assert any("Unusual characters" in w.value and "U+0007" in w.value for w in at.warning)
 
 
+def test_family_emoji_is_not_unusual():
+    at = run("../../pages/1_Data.py")
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    paste(at, f"a family {family} walks home. " * 20)
+    assert model(at).corpus.name == "pasted text"
+    assert not any("Unusual characters" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize("repeat,has_split", [(6, False), (40, True)])
+def test_small_corpus_advice_matches_its_validation_split(repeat, has_split):
+    """A tiny corpus was told both "no validation split" and "watch the validation loss". The advice now
+    depends on whether there is a validation split."""
+    at = run("../../pages/1_Data.py")
+    paste(at, "the cat sat on the mat. " * repeat)
+    t = model(at)
+    assert (t.corpus.val is not None) is has_split
+    warnings = [shown(w.value) for w in at.warning]
+    small = [w for w in warnings if w.startswith("Small corpus")]
+    assert len(small) == 1, warnings
+    if has_split:
+        assert "watch the validation loss" in small[0]
+        assert not any("no validation" in w.lower() for w in warnings)
+    else:
+        assert not any("watch the validation loss" in w for w in warnings), warnings
+        assert "no validation split" in small[0] and "260" in small[0]  # what would give one, at seq_length 25
+        assert len([w for w in warnings if "validation" in w]) == 1, warnings  # said once, not twice
+
+
+def test_paste_counter_says_when_it_counts():
+    """A text area reports its text only on Ctrl+Enter or when it loses focus, so "0 characters" read like a
+    broken counter while pasting. The caption says when it counts."""
+    at = run("../../pages/1_Data.py")
+    at.radio(key="data_source").set_value("Paste text").run()
+    caption = next(c.value for c in at.caption if "Ctrl+Enter" in c.value)
+    assert "0 characters" not in caption and "click outside" in caption
+    at.text_area(key="data_text").input("abcab").run()
+    caption = next(c.value for c in at.caption if "Ctrl+Enter" in c.value)
+    assert caption.startswith("5 characters, 3 distinct")
+
+
 # ---------------------------------------------------------------- hidden states
 
 
@@ -193,22 +251,25 @@ def heatmap_spec(at):
 def test_hidden_heatmap_units_by_time_with_char_labels():
     at = hs_page()
     t = model(at)
+    at.toggle(key="hs_hide").set_value(False).run()  # after 20 steps most units are still flat: show them all
     spec = heatmap_spec(at)
     trace = spec["data"][0]
     assert trace["type"] == "heatmap"
-    assert len(trace["x"]) == 120 and len(trace["y"]) == t.config.hidden_size
+    # 60 characters by default: every label readable
+    assert len(trace["x"]) == 60 and len(trace["y"]) == t.config.hidden_size
     z = trace["z"]
     assert z["dtype"] == "f4"  # float32 on the wire
-    assert [int(n) for n in str(z["shape"]).split(",")] == [t.config.hidden_size, 120]
+    assert [int(n) for n in str(z["shape"]).split(",")] == [t.config.hidden_size, 60]
     ticks = spec["layout"]["xaxis"]["ticktext"]
     assert ticks[0] == t.vocab.decode(t.corpus.val[:1]).replace(" ", "␣").replace("\n", "↵")
 
 
 def test_hidden_units_sortable_and_unit_text_escaped():
     at = hs_page()
+    at.toggle(key="hs_hide").set_value(False).run()
     at.radio(key="hs_sort").set_value("index").run()
     ok(at)
-    assert heatmap_spec(at)["data"][0]["y"][:3] == ["unit 0", "unit 1", "unit 2"]
+    assert heatmap_spec(at)["data"][0]["y"][:3] == ["0", "1", "2"]
     at.radio(key="hs_source").set_value("Your own text").run()
     t = model(at)
     at.text_area(key="hs_text").input("a <b>&</b> c").run()
@@ -220,6 +281,42 @@ def test_hidden_units_sortable_and_unit_text_escaped():
     at.selectbox(key="hs_unit").set_value(5).run()
     ok(at)
     assert t.iteration == 20
+
+
+def test_constant_units_are_hidden_and_can_be_shown():
+    """Half the rows of an H = 200 heatmap were flat +-1. They are hidden by default (and said so); the toggle
+    brings them back; the unit list still offers them."""
+    t = Trainer(make_corpus("the cat sat on the mat. " * 200, "cats"), TrainConfig(hidden_size=24, eval_every=0))
+    t.step(20)
+    saturated = [0, 3, 7]
+    for u in saturated:  # these units ignore their input and sit at tanh(8) ~ +1
+        t.params["Wxh"][u] = 0.0
+        t.params["Whh"][u] = 0.0
+        t.params["bh"][u] = 8.0
+    at = AppTest.from_file("../../pages/3_Hidden_states.py", default_timeout=TIMEOUT)
+    adopt(at, t)
+    ok(at.run())
+    rows = heatmap_spec(at)["data"][0]["y"]
+    assert not set(rows) & {str(u) for u in saturated} and len(rows) == 24 - 3
+    assert any("3 of 24 units are hidden" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any("Click a row" in c.value for c in at.caption)
+    assert any("unit 3 " in o and "constant" in o for o in at.selectbox(key="hs_unit").options)
+    at.toggle(key="hs_hide").set_value(False).run()
+    ok(at)
+    assert len(heatmap_spec(at)["data"][0]["y"]) == t.config.hidden_size
+
+
+def test_a_fully_saturated_model_is_said_so_not_hidden():
+    t = Trainer(make_corpus("the cat sat on the mat. " * 200, "cats"), TrainConfig(hidden_size=16, eval_every=0))
+    t.step(5)
+    t.params["bh"][:] = 9.0
+    t.params["Wxh"][:] = 0.0
+    t.params["Whh"][:] = 0.0
+    at = AppTest.from_file("../../pages/3_Hidden_states.py", default_timeout=TIMEOUT)
+    adopt(at, t)
+    ok(at.run())
+    assert len(heatmap_spec(at)["data"][0]["y"]) == 16  # nothing left to hide: all rows stay
+    assert any("Every unit is constant" in c.value and "16 of 16 saturated" in c.value for c in at.caption)
 
 
 def test_hidden_states_unknown_characters_are_explained():

@@ -185,13 +185,15 @@ def open_app(page: Page, base_url: str, path: str = "/") -> None:
 
 
 def nav_link(page: Page, title: str) -> Locator:
-    """The sidebar link of a page (titles come from file names: 2_Train.py -> 'Train')."""
+    """The sidebar link of a page (titles come from file names: 2_Train.py -> 'Train'). The link also holds
+    its Material icon, whose text is the icon's name, so the match is on the label alone."""
     nav = page.get_by_test_id("stSidebarNav")
     more = nav.get_by_test_id("stSidebarNavViewButton")
     # With many pages Streamlit folds the list behind a "View more" button.
     if more.count() and re.search(r"more", more.inner_text(), re.I):
         more.click()
-    return nav.get_by_test_id("stSidebarNavLink").filter(has_text=re.compile(rf"^\s*{re.escape(title)}\s*$"))
+    label = page.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(rf"^\s*{re.escape(title)}\s*$"))
+    return nav.get_by_test_id("stSidebarNavLink").filter(has=label)
 
 
 def go_to(page: Page, title: str) -> None:
@@ -205,7 +207,7 @@ def page_titles(page: Page) -> list[str]:
     """Titles of every page in the sidebar, in order."""
     nav_link(page, "")  # unfold the list if needed
     links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
-    return [t.strip() for t in links.all_inner_texts()]
+    return [t.strip() for t in links.get_by_test_id("stMarkdownContainer").all_inner_texts()]
 
 
 def metric_value(page: Page, label: str) -> Locator:

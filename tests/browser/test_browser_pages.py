@@ -21,6 +21,7 @@ from streamlit_app import (
     page_titles,
     parse_int,
     read_metric,
+    running_app,
     wait_idle,
 )
 
@@ -47,6 +48,7 @@ def test_home_page_shows(page: Page, app_url, shots):
     expect(page.locator("h1").first).to_be_visible()
     assert_no_exception(page)
     titles = page_titles(page)
+    assert titles[0] == "Home", titles  # not the file name "dashboard"
     for title in CORE_PAGES:
         assert title in titles, f"{title!r} missing from the sidebar {titles}"
     shots(page, "home")
@@ -59,6 +61,17 @@ def test_every_page_opens_directly_by_url(page: Page, app_url):
     for title in reversed(titles):  # the last pages first: nothing may rely on an earlier page's state
         open_app(page, app_url, "/" + title.replace(" ", "_"))
         expect(page.locator("h1").first).to_be_visible()
+        assert_no_exception(page)
+
+
+def test_a_fresh_servers_first_visit_by_deep_link_has_the_home_sidebar(page: Page):
+    """Streamlit treats the app as a pages/ folder app until some run calls st.navigation, so the first visitor
+    of /Train on a fresh server saw the folder's sidebar ("dashboard" first). Its own server: nothing ran yet."""
+    with running_app() as url:
+        open_app(page, url, "/Train?hidden=32")
+        expect(page.locator("h1").first).to_have_text("Train")
+        assert page_titles(page)[0] == "Home", page_titles(page)
+        expect(page.get_by_text("32 hidden units").first).to_be_visible()  # the link's settings survived the rerun
         assert_no_exception(page)
 
 
@@ -97,6 +110,17 @@ def test_hidden_states_shows_heatmap(page: Page, app_url, shots):
     expect_plotly(page, "hidden_heatmap", ".heatmaplayer image")
     assert_no_exception(page)
     shots(page, "hidden_states")
+    # a click on a row picks its unit for the coloured text below (heatmaps are not selectable in Plotly: the
+    # page lays invisible markers on the cells)
+    area = chart(page, "hidden_heatmap").locator(".nsewdrag").first.bounding_box()
+    at = (area["x"] + area["width"] * 0.4, area["y"] + area["height"] * 0.6)
+    page.mouse.move(*at)
+    hover = chart(page, "hidden_heatmap").locator(".hoverlayer .hovertext").first
+    expect(hover).to_contain_text("unit", timeout=RERUN_TIMEOUT_MS)
+    unit = int(re.search(r"unit (\d+)", hover.text_content()).group(1))
+    page.mouse.click(*at)
+    expect(page.get_by_text(f"Unit {unit} over the text")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    assert_no_exception(page)
 
 
 def test_sample_page_shows_several_temperatures(page: Page, app_url, shots):

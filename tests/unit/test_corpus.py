@@ -12,6 +12,7 @@ from rnn.corpus import (
     fingerprint,
     load_builtin,
     make_corpus,
+    min_chars_for_split,
     unusual_characters,
     validate_text,
 )
@@ -129,6 +130,18 @@ def test_fingerprint_and_unusual_characters():
     assert make_corpus("same text here" * 3).fingerprint == fingerprint("same text here" * 3)
 
 
+def test_joiners_inside_emoji_and_scripts_are_not_unusual():
+    """U+200D joins the people of a family emoji (and letters in Indic scripts), U+200C keeps Persian letters
+    apart: they are how that text is written, not stray formatting. A joiner between ASCII letters still is."""
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    assert unusual_characters(f"our family {family} at home\n") == []
+    assert unusual_characters("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645") == []  # Persian, with ZWNJ
+    assert unusual_characters("\u0915\u094d\u200d\u0937") == []  # Devanagari with ZWJ
+    assert unusual_characters(f"stray a\u200db join {family}") == ["\u200d"]
+    assert unusual_characters("\u200dstarts with a joiner") == ["\u200d"]
+    assert unusual_characters(f"{family}\u200b") == ["\u200b"]  # a zero-width space is still reported
+
+
 # --------------------------------------------------------------------------- built-ins
 
 
@@ -199,3 +212,13 @@ def test_brackets_generator_is_deterministic_and_sized():
     small = brackets_text(5000, seed=3)
     assert 4000 < len(small) <= 5000
     assert all(balanced(line) for line in small.split("\n"))
+
+
+def test_min_chars_for_split_is_the_shortest_text_with_a_validation_split():
+    text = "abcdefghij" * 200
+    for seq in (1, 10, 25, 100):
+        n = min_chars_for_split(seq)
+        assert make_corpus(text[:n], seq_length=seq).val is not None
+        assert make_corpus(text[:n - 1], seq_length=seq).val is None
+    assert min_chars_for_split(25) == 260
+    assert min_chars_for_split(25, 0.0) is None

@@ -8,11 +8,9 @@ import pytest
 from rnn.viz.training import (
     downsample,
     grad_figure,
-    hidden_heatmap,
     loss_figure,
     next_char_figure,
     rolling_mean,
-    unit_order,
 )
 
 
@@ -203,33 +201,6 @@ def test_grad_norm_axis_has_a_few_plain_ticks(lo, hi):
     assert math.log10(lo) >= ax.range[0] and math.log10(hi) <= ax.range[1]
     assert all("e" not in t or v < 1e-4 for t, v in zip(ax.ticktext, ax.tickvals, strict=True))
     assert float(ax.ticktext[0].replace(",", "")) == pytest.approx(ax.tickvals[0])
-
-
-# ---------------------------------------------------------------- hidden states
-
-
-def test_unit_order():
-    hs = np.array([[0.0, 1.0, 0.2], [0.0, -1.0, 0.4]])  # unit 1 varies most, unit 2 has the largest mean
-    assert list(unit_order(hs, "variance")) == [1, 2, 0]
-    assert list(unit_order(hs, "mean")) == [2, 0, 1]
-    assert list(unit_order(hs, "index")) == [0, 1, 2]
-    with pytest.raises(ValueError):
-        unit_order(hs, "colour")
-
-
-def test_hidden_heatmap_layout():
-    text = "aa b\n"
-    hs = np.random.default_rng(0).uniform(-1, 1, (5, 3))
-    fig = hidden_heatmap(hs, text, order=[2, 0, 1])
-    hm = fig.data[0]
-    assert hm.z.dtype == np.float32 and hm.z.shape == (3, 5)
-    np.testing.assert_allclose(hm.z[0], hs[:, 2].astype(np.float32))
-    assert len(set(hm.x)) == 5  # repeated characters still get their own column
-    assert list(fig.layout.xaxis.ticktext) == ["a", "a", "␣", "b", "↵"]
-    assert list(hm.y) == ["unit 2", "unit 0", "unit 1"]
-    assert (hm.zmin, hm.zmax) == (-1, 1)
-    with pytest.raises(ValueError):
-        hidden_heatmap(hs, "abc")
 
 
 # ---------------------------------------------------------------- next character
