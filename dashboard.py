@@ -34,7 +34,7 @@ def home() -> None:
     c2.metric("Characters", fmt_int(len(corpus.text)), help=f"{corpus.vocab.size} distinct characters")
     c3.metric("Model", f"{cfg.hidden_size} units", help=f"{cfg.optimizer}, learning rate {cfg.learning_rate:g}")
     c4.metric("Iterations", fmt_int(trainer.iteration),
-              help="Smoothed loss " + loss_text(trainer.smooth_loss if trainer.iteration else None))
+              help="Recent loss (last ~10 steps) " + loss_text(trainer.recent_loss if trainer.iteration else None))
     if trainer.iteration == 0:
         st.info(f"A fresh model is ready on **{markdown_literal(corpus.name)}** ({desc}). No typing needed: open "
                 "**Train** and press **Run**.", icon=":material/arrow_forward:")
