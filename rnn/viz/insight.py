@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from ..insight.health import GradientFlow, HealthRecord
 from ..insight.walkthrough import Walkthrough
+from .axes import log_axis
 from .chars import char_name, label_char, text_char
 from .training import MAX_POINTS, downsample
 
@@ -161,7 +162,7 @@ def health_figure(health_history: list[HealthRecord]) -> go.Figure:
                              name="clip rate %"), row=4, col=1)
     fig.update_yaxes(title_text="radius", row=1, col=1)
     fig.update_yaxes(title_text="%", range=[0, 100], row=2, col=1)
-    fig.update_yaxes(title_text="norm", type="log", row=3, col=1)
+    fig.update_yaxes(title_text="norm", **log_axis([d.grad_norm for d in health_history]), row=3, col=1)
     fig.update_yaxes(title_text="%", range=[0, 100], row=4, col=1)
     fig.update_xaxes(title_text="iteration", row=4, col=1)
     fig.update_layout(height=760, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 40})
@@ -182,8 +183,9 @@ def gradient_flow_figure(flow: GradientFlow, chars: str | None = None) -> go.Fig
     if chars is not None:
         fig.update_xaxes(tickmode="array", tickvals=x, ticktext=[label_char(c) for c in chars[:T]])
     fig.update_layout(title="Gradient reaching each time step during BPTT", xaxis_title="time step (input character)",
-                      yaxis_title="||dL/dh_t||", yaxis_type="log", height=380,
+                      yaxis_title="||dL/dh_t||", height=380,
                       legend={"orientation": "h", "y": -0.25}, margin={"l": 10, "r": 10, "t": 40, "b": 40})
+    fig.update_yaxes(**log_axis(np.concatenate([flow.total, flow.from_last, flow.local])))
     return fig
 
 
@@ -197,8 +199,9 @@ def gradcheck_figure(result: dict, threshold: float = 1e-5) -> go.Figure:
     fig = go.Figure(go.Bar(x=names, y=errs, marker_color=["#2ca02c" if e < threshold else "#d62728" for e in errs],
                            hovertemplate="%{x}: %{y:.2e}<extra></extra>"))
     fig.add_hline(y=threshold, line_dash="dash", annotation_text=f"pass below {threshold:g}")
-    fig.update_layout(title="Largest relative error, analytic vs numerical", yaxis_type="log",
+    fig.update_layout(title="Largest relative error, analytic vs numerical",
                       yaxis_title="relative error", height=340, margin={"l": 10, "r": 10, "t": 40, "b": 40})
+    fig.update_yaxes(**log_axis([*errs, threshold]))
     return fig
 
 
@@ -250,8 +253,9 @@ def walkthrough_params_figure(w: Walkthrough) -> go.Figure:
     fig.add_trace(go.Bar(x=names, y=[r.grad_norm for r in rows], name="gradient norm"))
     fig.add_trace(go.Bar(x=names, y=[r.grad_norm_after_clip for r in rows], name="after clipping"))
     fig.add_trace(go.Bar(x=names, y=[r.update_norm for r in rows], name="update norm"))
-    fig.update_layout(barmode="group", yaxis_type="log", title="Gradients, clipping and the update, per parameter",
+    fig.update_layout(barmode="group", title="Gradients, clipping and the update, per parameter",
                       height=340, margin={"l": 10, "r": 10, "t": 40, "b": 40})
+    fig.update_yaxes(**log_axis([v for r in rows for v in (r.grad_norm, r.grad_norm_after_clip, r.update_norm)]))
     return fig
 
 

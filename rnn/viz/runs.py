@@ -9,6 +9,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from .axes import log_axis
 from .training import MAX_POINTS, downsample
 from .user_text import plotly_literal
 
@@ -43,11 +44,13 @@ def loss_curves(runs: list[dict], x: str = "iterations", smoothing: float = 0.6,
     then downsampled. `runs`: dicts with "label" and "metrics" (lists iteration/chars/seconds/loss)."""
     key, title = X_AXES[x]
     fig = go.Figure()
+    shown = []
     for i, run in enumerate(runs):
         m = run["metrics"]
         xs = np.asarray(m[key], dtype=np.float64)
         ys = smooth([np.nan if v is None else v for v in m["loss"]], smoothing)
         xs, ys = downsample(ys, MAX_POINTS, "last", x=xs)
+        shown.append(ys)
         fig.add_trace(go.Scatter(
             x=xs, y=ys.astype(np.float32), mode="lines", name=plotly_literal(run["label"]),
             line={"color": COLORS[i % len(COLORS)], "width": 2},
@@ -59,8 +62,8 @@ def loss_curves(runs: list[dict], x: str = "iterations", smoothing: float = 0.6,
         height=420, margin={"l": 60, "r": 20, "t": 50, "b": 50}, legend={"orientation": "h", "y": -0.2},
         showlegend=True, hovermode="closest",  # the legend names the run even when it is the only one
     )
-    if log_y:
-        fig.update_yaxes(type="log")
+    if log_y:  # a few round, labelled ticks (rnn/viz/axes.py), not Plotly's run-together minor labels
+        fig.update_yaxes(**log_axis(np.concatenate(shown) if shown else []))
     return fig
 
 

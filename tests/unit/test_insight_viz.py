@@ -71,6 +71,12 @@ def test_every_figure_builds_and_escapes():
     for fig in figs:
         js = fig_json(fig)
         assert "<script" not in js and "<img" not in js
+    # Finding 8: every log axis ticks a few labelled round numbers, not Plotly's run-together minor labels.
+    log_axes = [ax for fig in figs for name, ax in fig.layout.to_plotly_json().items()
+                if name.startswith("yaxis") and ax.get("type") == "log"]
+    assert len(log_axes) == 4  # health (gradient norm), gradient flow, gradient check, walkthrough parameters
+    assert all(ax["tickmode"] == "array" and len(ax["tickvals"]) >= 3 and len(ax["ticktext"]) == len(ax["tickvals"])
+               for ax in log_axes)
 
 
 def test_surprise_hover_lists_top_predictions():

@@ -40,6 +40,10 @@ def test_loss_curves_one_trace_per_run_on_each_axis():
         assert [t.name for t in fig.data] == ["a", "b"]
         assert title.lower() in fig.layout.xaxis.title.text.lower()
         assert len(fig.data[0].x) <= MAX_POINTS and fig.data[0].x[-1] == pytest.approx(last_x)
+    fig = loss_curves(runs, log_y=True)
+    log, ys = fig.layout.yaxis, np.concatenate([t.y for t in fig.data])  # a few labelled round ticks (finding 8)
+    assert log.type == "log" and log.tickmode == "array" and len(log.tickvals) >= 3
+    assert 10 ** log.range[0] <= ys.min() and 10 ** log.range[1] >= ys.max()
     # Smoothing happens on the full data before downsampling.
     fig = loss_curves(runs, smoothing=0.9)
     assert fig.data[0].y[-1] == pytest.approx(smooth(m["loss"], 0.9)[-1], rel=1e-6)
