@@ -22,18 +22,12 @@ from streamlit_app import (
     parse_int,
     read_metric,
     running_app,
+    step,
     wait_idle,
 )
 
 CORE_PAGES = ["Data", "Train", "Hidden states", "Sample"]
 
-
-def step(page: Page, label: str, expected_iteration: int) -> None:
-    click_and_wait(page, button(page, label), fragment=True)
-    expect(metric_value(page, "Iteration")).to_have_text(
-        re.compile(rf"^\s*{expected_iteration:,}\s*$"), timeout=RERUN_TIMEOUT_MS
-    )
-    wait_idle(page)
 
 
 def expect_plotly(page: Page, key: str, marks: str) -> None:

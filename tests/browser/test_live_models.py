@@ -19,13 +19,13 @@ from streamlit_app import (
     RERUN_TIMEOUT_MS,
     assert_no_exception,
     button,
-    click_and_wait,
     go_to,
     metric_value,
     open_app,
     parse_int,
     read_metric,
     running_app,
+    step,
     wait_idle,
 )
 
@@ -41,11 +41,6 @@ _IDLE_FROM_ENV = "RNN_LAB_IDLE_SECONDS" in os.environ  # when this process was s
 def iteration_is(page: Page, n: int, timeout: float = RERUN_TIMEOUT_MS) -> None:
     expect(metric_value(page, "Iteration")).to_have_text(re.compile(rf"^\s*{n:,}\s*$"), timeout=timeout)
 
-
-def step(page: Page, label: str, expected_iteration: int) -> None:
-    click_and_wait(page, button(page, label), fragment=True)
-    iteration_is(page, expected_iteration)
-    wait_idle(page)
 
 
 def model_param(url: str) -> str:
@@ -121,23 +116,23 @@ def cpu_seconds(pid: int) -> float:
 # --------------------------------------------------------------------------- the tests
 def test_reload_keeps_the_model(page: Page, app_url):
     model = open_train(page, app_url)
-    step(page, "Step 100", 100)
+    reached = step(page, "Step 100", 100)
     page.reload()
     wait_idle(page)
-    iteration_is(page, 100)
+    iteration_is(page, reached)
     assert wait_for_url_model(page) == model
     assert_no_exception(page)
 
 
 def test_second_tab_shows_and_drives_the_same_model(page: Page, app_url):
     model = open_train(page, app_url)
-    step(page, "Step 100", 100)
+    reached = step(page, "Step 100", 100)
     other = page.context.new_page()  # a second tab: its own Streamlit session, the same link
     open_app(other, app_url, path_of(page.url))
-    iteration_is(other, 100)
+    iteration_is(other, reached)
     assert wait_for_url_model(other) == model
-    step(other, "Step 1", 101)
-    iteration_is(page, 101, timeout=10_000)  # the first tab's live view redraws within a few seconds
+    reached = step(other, "Step 1", reached + 1)
+    iteration_is(page, reached, timeout=10_000)  # the first tab's live view redraws within a few seconds
     assert_no_exception(page)
     assert_no_exception(other)
 
@@ -202,19 +197,19 @@ def test_restarted_server_reopens_the_model_from_its_link(page: Page, new_contex
     with running_app(tmp_path) as url:
         first = new_context().new_page()
         model = open_train(first, url)
-        step(first, "Step 10", 10)
+        reached = step(first, "Step 10", 10)
         link = first.url
         first.close()
     # The server got SIGTERM: its workers saved the model into the run store before exiting.
     rec = RunStore(tmp_path).latest_run_of_model(model)
-    assert rec is not None and rec.status == "paused" and rec.iterations == 10
+    assert rec is not None and rec.status == "paused" and rec.iterations == reached
     assert rec.checkpoint and os.path.isfile(rec.checkpoint)
 
     with running_app(tmp_path) as url:  # a new port; the same RNN_LAB_HOME
         open_app(page, url, path_of(link))
-        iteration_is(page, 10)
+        iteration_is(page, reached)
         assert wait_for_url_model(page) == model
         expect(page.get_by_test_id("stAlert").filter(has_text="Reopened from its last checkpoint")).to_be_visible(
             timeout=RERUN_TIMEOUT_MS)
-        step(page, "Step 1", 11)  # and it trains on from there
+        step(page, "Step 1", reached + 1)  # and it trains on from there
         assert_no_exception(page)

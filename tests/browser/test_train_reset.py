@@ -16,13 +16,8 @@ from streamlit_app import (
     go_to,
     metric_value,
     open_app,
+    step,
 )
-
-
-def step(page: Page, label: str, expected_iteration: int) -> None:
-    click_and_wait(page, button(page, label), fragment=True)
-    expect(metric_value(page, "Iteration")).to_have_text(
-        re.compile(rf"^\s*{expected_iteration:,}\s*$"), timeout=RERUN_TIMEOUT_MS)
 
 
 def trace_names(page: Page, key: str) -> list[str]:
@@ -32,15 +27,15 @@ def trace_names(page: Page, key: str) -> list[str]:
 def test_reset_asks_first_and_leaves_a_ghost(page: Page, app_url):
     open_app(page, app_url)
     go_to(page, "Train")
-    step(page, "Step 10", 10)
+    reached = step(page, "Step 10", 10)
     page.get_by_test_id("stPopover").get_by_role("button", name="Reset").click()
     confirm = button(page, "Reset the model")
     expect(confirm).to_be_visible()
     time.sleep(2.5)  # two redraws of the live view: the question stays open until answered
     expect(confirm).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Reset discards this model \(iteration 10"))).to_be_visible()
+    expect(page.get_by_text(re.compile(rf"Reset discards this model \(iteration {reached}"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"run #\d+ keeps its final checkpoint"))).to_be_visible()
-    expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*10\s*$"))  # nothing reset yet
+    expect(metric_value(page, "Iteration")).to_have_text(re.compile(rf"^\s*{reached}\s*$"))  # nothing reset yet
     click_and_wait(page, confirm, fragment=True)
     expect(metric_value(page, "Iteration")).to_have_text(re.compile(r"^\s*0\s*$"), timeout=RERUN_TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"The previous model is run #\d+ on the Runs page"))).to_be_visible()
