@@ -22,7 +22,7 @@ from rnn.viz.training import MAX_POINTS, downsample, grad_figure, loss_figure
 from rnn.viz.user_text import markdown_literal
 from ui.baselines import baselines_for
 from ui.history import history_arrays
-from ui.state import command, get_trainer, is_running, live, models_per_worker, reset_model, set_trainer
+from ui.state import command, get_trainer, live, models_per_worker, reset_model, set_trainer
 from ui.widgets import flash
 
 LIVE_EVERY = 1.0  # seconds between redraws of the live view, running or paused (the same elements either way)
@@ -181,14 +181,16 @@ def do_steps(n: int) -> None:
         flash("error", f"Not stepped: {markdown_literal(error)}.")
 
 
-def toggle_run() -> None:
+def run_or_pause(run: bool) -> None:
+    """Run or Pause, as the button said when it was clicked (not a toggle: another tab may have paused the
+    model meanwhile, and a Pause click must not start it again)."""
     # The server's record flips at once (the button and banner follow) and the worker's snapshots take over
     # once it has handled the command. Pause waits a moment for the worker, so that the page shows the
     # iteration where it stopped; a busy server does not hold the click longer than that.
-    if is_running():
-        command("pause", timeout=PAUSE_WAIT_SECONDS)
-    else:
+    if run:
         command("run", wait=False)
+    else:
+        command("pause", timeout=PAUSE_WAIT_SECONDS)
 
 
 def reset_question(trainer: Trainer, run_id: int | None) -> str:
