@@ -42,10 +42,10 @@ def home() -> None:
         st.success(f"Trained for {fmt_int(trainer.iteration)} iterations; smoothed loss "
                    f"{loss_text(trainer.smooth_loss)} per character.", icon=ICONS["success"])
 
-    b1, b2, _ = st.columns([1, 1, 4])
-    if b1.button("Start training", type="primary", icon=icon_for("Train"), key="home_start", width="stretch"):
+    buttons = st.container(horizontal=True)  # side by side, each as wide as its label (columns cut them at 1280 px)
+    if buttons.button("Start training", type="primary", icon=icon_for("Train"), key="home_start"):
         st.switch_page("pages/2_Train.py")
-    if b2.button("Choose a text", icon=icon_for("Data"), key="home_data", width="stretch"):
+    if buttons.button("Choose a text", icon=icon_for("Data"), key="home_data"):
         st.switch_page("pages/1_Data.py")
 
     st.subheader("A short tour")

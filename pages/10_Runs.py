@@ -18,7 +18,6 @@ from rnn.runs.store import RunStore, RunStoreError
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from rnn.viz.user_text import markdown_literal
 from ui import sweeps
-from ui.buttons import clicked_once, form_submitted_once
 from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_labels, setting_text
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
@@ -184,7 +183,7 @@ else:
                 st.switch_page("pages/2_Train.py")
             except LookupError:
                 st.error(f"Run #{rec.id}'s model has no checkpoint to reopen from.")
-    elif clicked_once(c1, "Open in dashboard", key="runs_open", disabled=not rec.checkpoint,
+    elif c1.button("Open in dashboard", disabled=not rec.checkpoint,
                    help="Load this run's final checkpoint as the session's model, to continue training or sample."):
         try:
             set_trainer(load_checkpoint(visitor.get(rec.id).checkpoint))  # asked again: only a run we may see
@@ -195,7 +194,7 @@ else:
     if not rec.checkpoint:
         c1.caption("No checkpoint stored for this run (it is still running, or was killed).")
     confirm = c3.checkbox("Yes, delete it", key=f"confirm_delete_{rec.id}", disabled=not mine)
-    if clicked_once(c2, "Delete run", key="runs_delete", disabled=not (confirm and mine), type="secondary"):
+    if c2.button("Delete run", disabled=not (confirm and mine), type="secondary"):
         try:
             visitor.delete(rec.id)
             st.rerun()
@@ -227,7 +226,7 @@ if active is None:
         random_n = c3.number_input("Random draws (0 = full grid)", min_value=0, max_value=sweeps.MAX_RUNS, value=0)
         workers = c4.number_input("Workers", min_value=1, max_value=sweeps.max_workers(),
                                   value=sweeps.max_workers())
-        if form_submitted_once("Start sweep", key="runs_start_sweep"):
+        if st.form_submit_button("Start sweep"):
             try:
                 corpus = get_corpus() if corpus_choice == "Current dashboard corpus" else None
                 sweeps.start(visitor, model_id(), corpus=corpus, builtin=None if corpus else corpus_choice, lists=lists,

@@ -6,7 +6,6 @@ import streamlit as st
 from rnn.insight.memorization import DEFAULT_MIN_COPY, copy_report
 from rnn.sample import sample
 from rnn.viz.insight import copied_html, loss_at_samples_figure
-from ui.buttons import clicked_once
 from ui.insight import PLOT_CONFIG
 from ui.state import command, get_trainer
 from ui.widgets import page_setup, text_block
@@ -26,8 +25,7 @@ if cfg.sample_every:
                f"({len(samples)} so far).")
 else:
     st.caption("This run does not store samples during training (sample_every = 0); record them by hand below.")
-if clicked_once(st, "Record a sample now", key="samples_record",
-                help="Store a sample of the model as it is at this iteration."):
+if st.button("Record a sample now", help="Store a sample of the model as it is at this iteration."):
     command("record_sample")
     samples = get_trainer().samples
 

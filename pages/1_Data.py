@@ -5,7 +5,6 @@ import streamlit as st
 from rnn.corpus import BUILTINS, DEFAULT_BUILTIN, CorpusError
 from rnn.viz.chars import LEGEND
 from rnn.viz.user_text import markdown_literal
-from ui.buttons import clicked_once
 from ui.data import (
     PENDING,
     corpus_from_builtin,
@@ -53,7 +52,7 @@ else:
                               help="UTF-8 plain text, up to 5 million characters.")
     make = (lambda: corpus_from_upload(upload.getvalue(), upload.name)) if upload else None
 
-if clicked_once(st, "Use this corpus", key="data_use", type="primary", disabled=make is None):
+if st.button("Use this corpus", type="primary", disabled=make is None, key="data_use"):
     try:
         new = make()
         if request_corpus(new):
@@ -71,7 +70,7 @@ if pending is not None:
                f"discards the current model, trained for {fmt_int(trainer.iteration)} iterations. Download a "
                "checkpoint on the Train page first if you want to keep it.", icon=ICONS["warning"])
     c1, c2, _ = st.columns([1.2, 1, 3])
-    if clicked_once(c1, "Apply and reset model", key="data_apply", type="primary"):
+    if c1.button("Apply and reset model", type="primary", key="data_apply"):
         try:
             use_corpus(pending)
             flash("success", f"Now training on **{markdown_literal(pending.name)}**: a fresh model is ready on "

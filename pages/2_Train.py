@@ -11,7 +11,6 @@ from rnn.evaluate import bits, perplexity
 from rnn.recent_loss import RECENT_STEPS
 from rnn.viz.user_text import markdown_literal
 from ui.baselines import baselines_for
-from ui.buttons import action_button
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.loss_words import loss_in_words
 from ui.query import settings_link, sync_url
@@ -130,17 +129,17 @@ def live_view():
     kind, text = pop_flash(keep_seconds=8) or tr.status_line(trainer, record)
     getattr(st, kind)(text, icon=STATUS_ICONS[kind])
     b = st.columns([1, 1, 1.15, 1.2, 1])
-    # action buttons: one click, one action, even when the browser delivers a click twice (ui/buttons.py)
-    for col, n in zip(b[:3], (1, 10, 100), strict=True):
-        action_button(col, f"Step {n}", on_click=tr.do_steps, args=(n,), key=f"tr_step{n}", width="stretch")
-    action_button(b[3], "Pause" if running else "Run", on_click=tr.run_or_pause, args=(not running,), key="tr_run",
-                  type="primary", icon=":material/pause:" if running else ":material/play_arrow:", width="stretch")
+    b[0].button("Step 1", on_click=tr.do_steps, args=(1,), key="tr_step1", width="stretch")
+    b[1].button("Step 10", on_click=tr.do_steps, args=(10,), key="tr_step10", width="stretch")
+    b[2].button("Step 100", on_click=tr.do_steps, args=(100,), key="tr_step100", width="stretch")
+    b[3].button("Pause" if running else "Run", on_click=tr.run_or_pause, args=(not running,), key="tr_run",
+                type="primary", icon=":material/pause:" if running else ":material/play_arrow:", width="stretch")
     # Reset asks first, in a popover that is always drawn (the same elements each redraw): it says what is
     # discarded and where the model can be found again
     with b[4].popover("Reset", width="stretch", help="Fresh random weights, same settings and corpus (asks first)."):
         st.markdown(tr.reset_question(trainer, record.run_id))
-        action_button(st, "Reset the model", on_click=tr.do_reset, key="tr_reset", type="primary",
-                      icon=":material/restart_alt:", width="stretch")
+        st.button("Reset the model", on_click=tr.do_reset, key="tr_reset", type="primary",
+                  icon=":material/restart_alt:", width="stretch")
     draw_metrics(trainer)
     loss_fig, grad_fig = tr.figures(trainer, running)
     st.plotly_chart(loss_fig, key="loss_chart", config={"displaylogo": False})

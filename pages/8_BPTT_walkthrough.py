@@ -6,7 +6,6 @@ from rnn.insight.walkthrough import walkthrough
 from rnn.viz.chars import LEGEND, visible_char
 from rnn.viz.insight import hidden_state_figure, walkthrough_params_figure, walkthrough_steps_figure
 from ui.baselines import baselines_for
-from ui.buttons import clicked_once
 from ui.insight import PLOT_CONFIG
 from ui.loss_words import loss_in_words
 from ui.state import command, get_trainer, is_running
@@ -109,8 +108,7 @@ if tot.would_diverge:
 if is_running():
     st.caption("The model is training live, so its next step keeps changing: pause it on the Train page to "
                "take exactly this step.")
-if clicked_once(st, "Take this step", key="bptt_take_step", type="primary",
-                help="Apply this update to the model (one training step)."):
+if st.button("Take this step", type="primary", help="Apply this update to the model (one training step)."):
     command("step", n=1)
     st.rerun()
 st.caption(f"This is iteration {tot.iteration:,} of the run.")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from rnn.evaluate import bits
 from rnn.viz.user_text import markdown_literal
+from ui import one_click
 from ui.navigation import icon_for, leave_pages_folder_mode
 from ui.query import ignored_notice
 from ui.state import get_trainer, init_state, is_running, model_notice
@@ -23,6 +24,7 @@ def page_setup(title: str, icon: str | None = None, *, show_progress: bool = Tru
     """First call of every page: page config, the session's model, sidebar status. A live model keeps
     training while its pages change (it trains in a worker, not in the page). The tab icon is the page's
     Material icon from ui.navigation unless `icon` says otherwise."""
+    one_click.install()  # a click is applied once, even when the browser sends it twice (ui/one_click.py)
     leave_pages_folder_mode()  # a fresh server's first deep link: rerun through dashboard.py's navigation
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon or icon_for(title), layout="wide")
     init_state()

@@ -7,12 +7,6 @@ import time
 from ui.state import registry
 
 
-def button(app, key: str):
-    """The button drawn for `key`. Action buttons (ui/buttons.py) carry their click counter in the widget key
-    ("tr_step10#2"), so they are found by the key they were given."""
-    return next(b for b in app.button if b.key == key or (b.key or "").split("#")[0] == key)
-
-
 def model(app, fresh: bool = True):
     """The page's model as the worker has it now (its replica, arrays included)."""
     return registry().view(app.session_state["model_id"], fresh=fresh)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from model_helpers import button, model, shown, step, wait_for
+from model_helpers import model, shown, step, wait_for
 from streamlit.testing.v1 import AppTest
 
 from rnn.checkpoint import checkpoint_bytes
@@ -50,7 +50,7 @@ def test_the_issue_link_is_clamped_refused_with_what_fits_and_step_1_trains(home
     assert "hidden <= " in notice and "fits" in notice
     c = model(at).config
     assert (c.hidden_size, c.batch_size, c.seq_length) == (100, 1, 25)
-    button(at, "tr_step1").click()
+    at.button(key="tr_step1").click()
     run(at)
     wait_for(lambda: model(at).iteration == 1)
     assert "MemoryError" not in texts(at) and not at.exception
@@ -118,7 +118,7 @@ def test_pasted_text_over_the_vocabulary_cap_is_refused_with_a_message(home):
     run(at)
     at.text_area(key="data_text").set_value("".join(chr(0x4E00 + i) for i in range(5000)) * 4)
     run(at)
-    button(at, "data_use").click()
+    at.button(key="data_use").click()
     run(at)
     errors = [shown(e.value) for e in at.error]
     assert any("cannot be used" in e and "5,000 distinct characters; the limit is 4,000" in e for e in errors), \

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from model_helpers import adopt, button, model, running, shown, step, wait_for
+from model_helpers import adopt, model, running, shown, step, wait_for
 from streamlit.testing.v1 import AppTest
 
 from rnn.corpus import make_corpus
@@ -51,7 +51,7 @@ def test_pages_in_any_order_share_the_session_model():
 def test_a_live_model_keeps_training_on_other_pages():
     at = AppTest.from_file("../../dashboard.py", default_timeout=TIMEOUT)
     at.switch_page("pages/2_Train.py").run()
-    button(at, "tr_run").click().run()
+    at.button(key="tr_run").click().run()
     assert running(at) is True
     at.switch_page("pages/4_Sample.py").run()
     ok(at)
@@ -60,7 +60,7 @@ def test_a_live_model_keeps_training_on_other_pages():
     wait_for(lambda: model(at).iteration > it)
     assert any("Training live" in c.value for c in at.sidebar.caption)
     at.switch_page("pages/2_Train.py").run()
-    button(at, "tr_run").click().run()
+    at.button(key="tr_run").click().run()
     assert running(at) is False
 
 
@@ -106,7 +106,7 @@ def trained_data_page(steps=5):
 def paste(at, text):
     at.radio(key="data_source").set_value("Paste text").run()
     at.text_area(key="data_text").input(text).run()
-    button(at, "data_use").click().run()
+    at.button(key="data_use").click().run()
     return ok(at)
 
 
@@ -141,7 +141,7 @@ def test_bad_upload_shows_error_and_keeps_model():
     at.radio(key="data_source").set_value("Upload file").run()
     at.file_uploader(key="data_upload").set_value(("latin1.txt", "café au lait ".encode("latin-1") * 20, "text/plain"))
     at.run()
-    button(at, "data_use").click().run()
+    at.button(key="data_use").click().run()
     ok(at)
     assert any("not valid UTF-8" in shown(e.value) for e in at.error)
     assert model(at) is t
@@ -153,7 +153,7 @@ def test_good_upload_on_untrained_model_applies_at_once():
     text = "To be, or not to be, that is the question:\n" * 30
     at.file_uploader(key="data_upload").set_value(("hamlet.txt", text.encode(), "text/plain"))
     at.run()
-    button(at, "data_use").click().run()
+    at.button(key="data_use").click().run()
     ok(at)
     t = model(at)
     assert t.corpus.name == "hamlet.txt" and t.corpus.text == text and t.iteration == 0
@@ -165,7 +165,7 @@ def test_new_corpus_on_trained_model_asks_first():
     paste(at, "the quick brown fox jumps over the lazy dog. " * 50)
     assert model(at) is t  # not yet
     assert any("discards the current model" in w.value for w in at.warning)
-    button(at, "data_apply").click().run()
+    at.button(key="data_apply").click().run()
     ok(at)
     new = model(at)
     assert new is not t and new.corpus.name == "pasted text" and new.iteration == 0
@@ -183,7 +183,7 @@ def test_new_corpus_can_be_declined():
 def test_builtin_switch_and_unusual_character_warning():
     at = run("../../pages/1_Data.py")
     at.selectbox(key="data_builtin").set_value("zen").run()
-    button(at, "data_use").click().run()
+    at.button(key="data_use").click().run()
     ok(at)
     assert model(at).corpus.name == "zen"
     paste(at, "tab\tseparated\x07bell and text " * 20)

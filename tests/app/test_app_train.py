@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from model_helpers import button, shown
+from model_helpers import shown
 from streamlit.testing.v1 import AppTest
 
 from rnn.checkpoint import checkpoint_bytes
@@ -60,7 +60,7 @@ def popovers(app):
 
 
 def click(app, key):
-    button(app, key).click().run()
+    app.button(key=key).click().run()
     assert not app.exception, [e.value for e in app.exception]
 
 
@@ -106,7 +106,7 @@ def test_stepping_twice_accumulates_and_keeps_the_same_model(at):
 def test_run_trains_in_the_worker_and_pause_stops_it(at):
     click(at, "tr_run")
     assert running(at) is True
-    assert button(at, "tr_run").label == "Pause"
+    assert at.button(key="tr_run").label == "Pause"
     wait_for(lambda: trainer(at).iteration > 20)  # training goes on between page runs
     t0 = time.perf_counter()
     at.run()
@@ -115,7 +115,7 @@ def test_run_trains_in_the_worker_and_pause_stops_it(at):
     assert metric(at, "Iteration") != "0"
     click(at, "tr_run")
     assert running(at) is False
-    assert button(at, "tr_run").label == "Run"
+    assert at.button(key="tr_run").label == "Run"
     assert registry().command(at.session_state["model_id"], "touch") is None  # the worker has seen the Pause
     it3 = trainer(at).iteration
     assert it3 >= it
@@ -243,7 +243,7 @@ def test_a_new_model_starts_paused(at, how):
         click(at, "tr_apply")
     new = trainer(at)
     assert new is not old and running(at) is False
-    assert button(at, "tr_run").label == "Run"
+    assert at.button(key="tr_run").label == "Run"
     it = new.iteration
     time.sleep(0.5)
     at.run()
@@ -261,7 +261,7 @@ def test_divergence_pauses_with_a_message_and_keeps_the_model(at):
     t = trainer(at)
     assert t.iteration == 10 and running(at) is False
     at.run()
-    assert button(at, "tr_run").label == "Run"
+    assert at.button(key="tr_run").label == "Run"
     assert any("diverged" in e.value.lower() and "No earlier state was known good" in e.value for e in at.error)
     np.testing.assert_array_equal(t.flat_params, src.flat_params)  # the bad step was never applied
     click(at, "tr_step1")  # stepping resumes from the kept parameters
@@ -333,7 +333,7 @@ def test_sessions_have_their_own_models():
     b = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     a.run()
     b.run()
-    button(a, "tr_step10").click().run()
+    a.button(key="tr_step10").click().run()
     assert a.session_state["model_id"] != b.session_state["model_id"]
     assert trainer(a).iteration == 10 and trainer(b).iteration == 0
 
