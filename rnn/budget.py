@@ -47,6 +47,16 @@ STEP_OVERHEAD = 1e-3
 # evaluate_loss scores validation text as 16 streams x 100 characters: its own scratch arrays
 EVAL_STREAMS_SEQ = (16, 100)
 
+# The models of rnn/cells (LSTM, GRU, stacked layers, dropout): G blocks of H rows per layer's weights, and what
+# one step holds per position and hidden unit (counted in rnn/cells/lstm.py, gru.py, tanh.py and stack.py; checked
+# against tracemalloc in tests/unit/test_cells_budget.py): the forward cache each layer keeps for backprop, and
+# the arrays one layer's backprop adds while it runs.
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+CACHE = {"rnn": 2, "lstm": 8, "gru": 6}  # hs, h_{t-1}; + gates, tanh(c), c_{t-1}; + r and z, n, Wh_n h + bh_n
+BACKPROP = {"rnn": 4, "lstm": 11, "gru": 11}  # derivatives of the gates, dL/d(pre-activation), dL/dh
+# NumPy calls per time step and layer in the cells' loops (forward + backward), against the vanilla fast path's 6
+LOOP_CALLS = {"rnn": 8, "lstm": 22, "gru": 24}
+
 
 class BudgetError(ValueError):
     """A model, step or vocabulary over the budget; the message says what was asked, the limit and what fits."""
@@ -116,19 +126,32 @@ class Shape:
     vocab: int
     dtype: str = "float64"
     optimizer: str = "adagrad"
+    cell: str = "rnn"
+    layers: int = 1
 
     @classmethod
     def of(cls, config, vocab_size: int) -> Shape:
         return cls(int(config.hidden_size), int(config.batch_size), int(config.seq_length), int(vocab_size),
-                   str(config.dtype), str(config.optimizer))
+                   str(config.dtype), str(config.optimizer), str(getattr(config, "cell", "rnn")),
+                   int(getattr(config, "num_layers", 1)))
+
+    @property
+    def plain(self) -> bool:
+        """The single-layer vanilla RNN of rnn/model.py and rnn/fast.py (everything else runs in rnn/cells)."""
+        return self.cell == "rnn" and self.layers == 1
 
     def text(self) -> str:
-        return f"hidden {self.hidden} x batch {self.batch} x seq {self.seq}"
+        model = "" if self.plain else f"{self.layers}-layer {self.cell}, "
+        return f"{model}hidden {self.hidden} x batch {self.batch} x seq {self.seq}"
 
 
-def n_params(hidden: int, vocab: int) -> int:
-    """Wxh (H x V), Whh (H x H), Why (V x H), bh (H), by (V)."""
-    return 2 * hidden * vocab + hidden * hidden + hidden + vocab
+def n_params(hidden: int, vocab: int, cell: str = "rnn", layers: int = 1) -> int:
+    """Vanilla: Wxh (H x V), Whh (H x H), Why (V x H), bh (H), by (V). rnn/cells: G blocks of H rows per layer
+    (LSTM 4, GRU 3), the first layer reading V inputs and the others H; the GRU has two biases."""
+    H, V, G = hidden, vocab, GATES.get(cell, 4)
+    biases = 2 if cell == "gru" else 1
+    per_layer = [G * H * (n_in + H) + biases * G * H for n_in in [V] + [H] * (layers - 1)]
+    return sum(per_layer) + V * H + V
 
 
 def model_bytes(shape: Shape, replica: bool = True) -> int:
@@ -144,10 +167,16 @@ def model_bytes(shape: Shape, replica: bool = True) -> int:
     H, V = shape.hidden, shape.vocab
     item = np.dtype(shape.dtype).itemsize
     slots = len(OPTIMIZERS[shape.optimizer].slots) if shape.optimizer in OPTIMIZERS else 2
-    guard = 2 * (n_params(H, V) * (1 + slots) + shape.batch * H) * item
-    trainer = n_params(H, V) * item * (2 + slots + 1) + guard
-    bptt = _scratch_bytes(shape.batch, shape.seq, H, V, item)
-    evaluation = _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
+    params = n_params(H, V, shape.cell, shape.layers)
+    state = shape.batch * H * shape.layers * (2 if shape.cell == "lstm" else 1)  # h (and the LSTM's c) per layer
+    guard = 2 * (params * (1 + slots) + state) * item
+    trainer = params * item * (2 + slots + 1) + guard
+    if shape.plain:
+        bptt = _scratch_bytes(shape.batch, shape.seq, H, V, item)
+        evaluation = _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
+    else:
+        bptt = _cells_step_bytes(shape, shape.batch, shape.seq, item, backprop=True)
+        evaluation = _cells_step_bytes(shape, *EVAL_STREAMS_SEQ, item, backprop=False)
     return trainer * (2 if replica else 1) + bptt + evaluation
 
 
@@ -157,10 +186,31 @@ def _scratch_bytes(B: int, T: int, H: int, V: int, item: int) -> int:
     return item * ((T + 1) * B * H + B * H + 2 * n * H + 2 * n * V + V * H + 2 * n) + 8 * n
 
 
+def _cells_step_bytes(shape: Shape, B: int, T: int, item: int, backprop: bool) -> int:
+    """One pass of rnn/cells over B streams x T steps: every layer's forward cache (and its dropout mask and
+    masked output), the input part of a layer (G H wide, twice while its bias is added), the output layer's
+    logits and probabilities; with backprop also one layer's backprop arrays and the one-hot inputs."""
+    n, H, V, L = B * T, shape.hidden, shape.vocab, shape.layers
+    G = GATES.get(shape.cell, 4)
+    per_position = L * (CACHE.get(shape.cell, 8) + 2) * H + 2 * G * H + 3 * V
+    if backprop:
+        per_position += BACKPROP.get(shape.cell, 11) * H + 2 * V
+    return item * n * per_position
+
+
 def step_seconds(shape: Shape) -> float:
-    """Expected seconds of one training step on this machine (an estimate; see SECONDS_PER_UNIT)."""
+    """Expected seconds of one training step on this machine (an estimate; see SECONDS_PER_UNIT). For the
+    models of rnn/cells the units are their matrix products' flops over 6 (the vanilla RNN's 6 H^2 + 8 H V per
+    character is about 6 of its units), and their loops make more NumPy calls per time step (LOOP_CALLS)."""
     H, B, T, V = shape.hidden, shape.batch, shape.seq, shape.vocab
-    return STEP_OVERHEAD + PER_TIME_STEP * T + SECONDS_PER_UNIT * T * B * (H * H + 2 * H * V)
+    if shape.plain:
+        return STEP_OVERHEAD + PER_TIME_STEP * T + SECONDS_PER_UNIT * T * B * (H * H + 2 * H * V)
+    G, L = GATES.get(shape.cell, 4), shape.layers
+    # per character: each layer's recurrence forward and back (6 G H^2), the upper layers' input products (6 G H^2),
+    # the first layer's one-hot input gradient (2 G H V), the output layer (6 H V)
+    flops = L * 6 * G * H * H + (L - 1) * 6 * G * H * H + 2 * G * H * V + 6 * H * V
+    calls = PER_TIME_STEP * T * L * LOOP_CALLS.get(shape.cell, 24) / 6
+    return STEP_OVERHEAD + calls + SECONDS_PER_UNIT * T * B * flops / 6
 
 
 def fmt_bytes(n: float) -> str:
