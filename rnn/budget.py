@@ -161,6 +161,7 @@ def model_bytes(shape: Shape, replica: bool = True) -> int:
     - one step's BPTT arrays (fast.Scratch): states (T+1) x B x H, dh and 1 - h^2 (T x B x H each),
       probabilities and one-hot inputs (T*B x V each), Wxh transposed (V x H), small rows;
     - validation's scratch (the same arrays for 16 streams x 100 characters);
+    - for the models of rnn/cells instead of those two, the larger of one step's and one evaluation's arrays;
     - the divergence guard's two copies of the known-good state (parameters, optimizer memory, hidden state);
     - with `replica`, the server's copy of the model (a Trainer that never trains: the same flat buffers).
     Building the parameters briefly needs a float64 draw and a copy, less than the buffers above."""
@@ -171,13 +172,12 @@ def model_bytes(shape: Shape, replica: bool = True) -> int:
     state = shape.batch * H * shape.layers * (2 if shape.cell == "lstm" else 1)  # h (and the LSTM's c) per layer
     guard = 2 * (params * (1 + slots) + state) * item
     trainer = params * item * (2 + slots + 1) + guard
-    if shape.plain:
-        bptt = _scratch_bytes(shape.batch, shape.seq, H, V, item)
-        evaluation = _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
-    else:
-        bptt = _cells_step_bytes(shape, shape.batch, shape.seq, item, backprop=True)
-        evaluation = _cells_step_bytes(shape, *EVAL_STREAMS_SEQ, item, backprop=False)
-    return trainer * (2 if replica else 1) + bptt + evaluation
+    if shape.plain:  # fast.Workspace: the step's and validation's scratch arrays are both kept
+        activations = _scratch_bytes(shape.batch, shape.seq, H, V, item) + _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
+    else:  # rnn/cells allocates a pass's arrays for that pass only: a step's or an evaluation's, never both
+        activations = max(_cells_step_bytes(shape, shape.batch, shape.seq, item, backprop=True),
+                          _cells_step_bytes(shape, *EVAL_STREAMS_SEQ, item, backprop=False))
+    return trainer * (2 if replica else 1) + activations
 
 
 def _scratch_bytes(B: int, T: int, H: int, V: int, item: int) -> int:

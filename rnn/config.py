@@ -188,4 +188,16 @@ _SETTINGS = (
             low=1.0, above=True),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _SETTINGS}
+
+
+def model_text(config: dict) -> str:
+    """A stored config's model in a few characters: "rnn" (also for runs from before the cells), "lstm x2",
+    "gru x3 drop 0.2"."""
+    text = str(config.get("cell", "rnn"))
+    layers, dropout = config.get("num_layers", 1), config.get("dropout", 0.0)
+    if layers != 1:
+        text += f" x{layers}"
+    if dropout:
+        text += f" drop {dropout:g}"
+    return text
 assert set(SETTINGS) == {f.name for f in fields(TrainConfig)}, "every TrainConfig field has one Setting"
