@@ -56,6 +56,12 @@ CACHE = {"rnn": 2, "lstm": 8, "gru": 6}  # hs, h_{t-1}; + gates, tanh(c), c_{t-1
 BACKPROP = {"rnn": 4, "lstm": 11, "gru": 11}  # derivatives of the gates, dL/d(pre-activation), dL/dh
 # NumPy calls per time step and layer in the cells' loops (forward + backward), against the vanilla fast path's 6
 LOOP_CALLS = {"rnn": 8, "lstm": 22, "gru": 24}
+# Their time per unit of work against the vanilla fast path's: 4H- and 3H-wide products of a few rows run far
+# below the machine's GEMM peak, and the gates add elementwise passes. Measured 2026-12-02 with one BLAS thread
+# (float64, Adam, python-docs, V=103, load ~2.5): 1-layer LSTM/GRU H=256 B=32 T=50 0.16/0.11 s a step, 2-layer
+# LSTM H=128 B=16 T=100 0.13 s, 3-layer GRU H=64 B=8 T=100 0.035 s, LSTM H=64 B=1 T=25 1.7 ms; with this factor
+# the estimate is 1.2-3.2x those (the vanilla RNN's is 2.5x at H=256 B=32 T=50).
+CELLS_SLOWDOWN = 1.6
 
 
 class BudgetError(ValueError):
@@ -210,7 +216,7 @@ def step_seconds(shape: Shape) -> float:
     # the first layer's one-hot input gradient (2 G H V), the output layer (6 H V)
     flops = L * 6 * G * H * H + (L - 1) * 6 * G * H * H + 2 * G * H * V + 6 * H * V
     calls = PER_TIME_STEP * T * L * LOOP_CALLS.get(shape.cell, 24) / 6
-    return STEP_OVERHEAD + calls + SECONDS_PER_UNIT * T * B * flops / 6
+    return STEP_OVERHEAD + calls + CELLS_SLOWDOWN * SECONDS_PER_UNIT * T * B * flops / 6
 
 
 def fmt_bytes(n: float) -> str:
