@@ -441,7 +441,10 @@ class Trainer:
 
     def set_threads(self, threads: int | str | None) -> None:
         """BLAS threads for the next steps: 'auto', a count, or None for $RNN_LAB_THREADS (rnn/threads.py).
-        The numbers do not depend on it, so it is not part of the training state."""
+        The numbers do not depend on it, so it is not part of the training state. The models of rnn/cells run
+        on one thread (only the vanilla fast path switches threads per kind of product), and say so."""
+        if not cells.is_plain(self.params):
+            threads = 1
         self.threads = ThreadChooser(threads, self.config.batch_size, self.config.hidden_size)
 
     # ------------------------------------------------------------------ evaluation

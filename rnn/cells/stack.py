@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..fast import LOGIT_FLOOR
 from . import architecture, key, layer_state
 
 
@@ -59,7 +60,12 @@ def run_layers(params, inputs, state, masks=None):
 
 
 def softmax(y):
-    e = np.exp(y - y.max(axis=-1, keepdims=True))
+    """Max-shifted softmax over the last axis; in float32 shifted logits are floored at fast.LOGIT_FLOOR first,
+    as the vanilla fast path does (their probabilities would be denormals, which slow every later product)."""
+    z = y - y.max(axis=-1, keepdims=True)
+    if z.dtype == np.float32:
+        np.maximum(z, LOGIT_FLOOR, out=z)
+    e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 
 

@@ -74,8 +74,8 @@ def gradient_check(params, inputs, targets, h_prev, eps: float = 1e-5, max_check
     """
     p = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     h = None if h_prev is None else np.array(h_prev, dtype=np.float64)
-    masks = None if masks is None else [np.asarray(m, np.float64) for m in masks]
-    _, grads, _ = loss_and_grads(p, inputs, targets, h, masks=masks)
+    dropout = {} if masks is None else {"masks": [np.asarray(m, np.float64) for m in masks]}
+    _, grads, _ = loss_and_grads(p, inputs, targets, h, **dropout)
     grads = {k: v.copy() for k, v in grads.items()}
     rng = np.random.default_rng(seed)
     out = {}
@@ -89,9 +89,9 @@ def gradient_check(params, inputs, targets, h_prev, eps: float = 1e-5, max_check
         for j, i in enumerate(idx):
             old = flat[i]
             flat[i] = old + eps
-            lp = loss_and_grads(p, inputs, targets, h, masks=masks)[0]
+            lp = loss_and_grads(p, inputs, targets, h, **dropout)[0]
             flat[i] = old - eps
-            lm = loss_and_grads(p, inputs, targets, h, masks=masks)[0]
+            lm = loss_and_grads(p, inputs, targets, h, **dropout)[0]
             flat[i] = old
             num[j] = (lp - lm) / (2 * eps)
         ana = g[idx]

@@ -212,6 +212,18 @@ def test_float32_stays_float32(cell):
     assert out.probs.dtype == np.float32 and out.h_last.dtype == np.float32
 
 
+def test_float32_logits_are_floored_as_in_the_fast_path():
+    """A target whose float32 probability would underflow: the loss is huge but finite, with no denormals in
+    the probabilities (the vanilla fast path's LOGIT_FLOOR)."""
+    params = init_params(V, H, cell="gru", dtype=np.float32)
+    params["by"][0] = 200.0
+    loss, grads, _ = loss_and_grads(params, np.zeros((1, 3), int), np.ones((1, 3), int), None)
+    assert np.isfinite(loss) and 3 * 79 < loss < 3 * 81
+    probs = forward(params, [0, 0, 0]).probs
+    tiny = probs[(probs > 0) & (probs < np.finfo(np.float32).tiny)]
+    assert tiny.size == 0 and all(np.isfinite(g).all() for g in grads.values())
+
+
 def test_dropout_masks_are_inverted_deterministic_and_free_at_zero():
     rng = np.random.default_rng(0)
     masks = cells.dropout_masks(rng, 0.25, (8, 50, 64), 2, np.float64)

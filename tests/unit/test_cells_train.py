@@ -60,6 +60,14 @@ def test_trainer_holds_the_cells_parameters_and_state():
     assert len(t.samples) == 2 and len(t.val_history) == 2
 
 
+def test_the_cells_run_on_one_thread_and_say_so():
+    t = Trainer(make_corpus(TEXT, "t", seq_length=10), TrainConfig(cell="lstm", hidden_size=8, seq_length=10),
+                threads=2)
+    assert t.threads.describe().startswith("1: 1 thread(s)")
+    t.set_threads("auto")
+    assert t.threads.plan() == (1, 1)
+
+
 def test_dropout_is_training_only_and_drawn_from_the_trainers_stream():
     t = make(cell="gru", num_layers=2, dropout=0.5)
     t.step(3)
