@@ -19,7 +19,7 @@ from . import architecture, key, layer_state
 
 
 def layer_params(params, arch, layer: int) -> dict[str, np.ndarray]:
-    """One layer's parameters under the cell's own names (Wx, Wh, ...)."""
+    """One layer's parameters under the cell's own names (Wx, Wh, ...; shapes() lists them in order)."""
     return {name: params[key(name, layer)] for name in arch.module.shapes(1, 1)}
 
 
