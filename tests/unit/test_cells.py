@@ -278,3 +278,23 @@ def test_sampling_is_reproducible_and_primed(cell, layers):
     assert np.array_equal(state, out.h_last[0]) and state.shape == (cells.state_size(cell, H, layers),)
     assert np.allclose(softmax(logits), out.probs[0, -1])
     assert sample(params, vocab, 10, temperature=0, top_k=1) == sample(params, vocab, 10, temperature=0)
+
+
+def test_the_vanilla_rnn_with_dropout_runs_in_the_stack_and_is_right():
+    """One vanilla layer with a dropout mask before the output (rnn/model.py has no masks): the reference's
+    loss and finite differences, and without masks exactly the plain model's numbers."""
+    params = random_model("rnn", 1, seed=13)
+    inputs, targets, state = random_chunk("rnn", 1, 2, seed=14, t=5)
+    masks = fixed_masks(1, 2, t=5)
+    loss, grads, last = loss_and_grads(params, inputs, targets, state, masks=masks)
+    ref = sum(stream_loss(params, "rnn", 1, inputs[b], targets[b], state[b], [masks[0][b]])[0] for b in range(2))
+    assert abs(loss - ref) <= 1e-10 * ref
+    grads = {k: v.copy() for k, v in grads.items()}
+    for name in params:
+        num = numerical_grad(params, inputs, targets, state, masks, name)
+        assert np.abs(grads[name] - num).max() <= 1e-6 * np.abs(num).max(), name
+    ones = [np.ones_like(masks[0])]  # the stack without dropout is the plain model
+    stacked = loss_and_grads(params, inputs, targets, state, masks=ones)
+    plain = loss_and_grads(params, inputs, targets, state)
+    assert abs(stacked[0] - plain[0]) <= 1e-12 * plain[0]
+    assert all(np.allclose(stacked[1][k], plain[1][k], rtol=1e-11, atol=1e-13) for k in params)
