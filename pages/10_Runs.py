@@ -11,14 +11,15 @@ import pandas as pd
 import streamlit as st
 
 from rnn.checkpoint import CheckpointError, load_checkpoint
-from rnn.config import SETTINGS
+from rnn.config import SETTINGS, TrainConfig
 from rnn.corpus import BUILTINS, DEFAULT_BUILTIN
 from rnn.runs.access import VisitorRuns
 from rnn.runs.store import RunStore, RunStoreError
 from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from rnn.viz.user_text import markdown_literal
 from ui import sweeps
-from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_labels, setting_text
+from ui.checkpoint import dashboard_refusal
+from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_labels, model_text, setting_text
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
 
@@ -80,6 +81,7 @@ else:
         "source": r.source,
         "yours": "yes" if visitor.owns(r) else "",
         "corpus": corpus_of[r.id],
+        "model": model_text(r.config),
         "hidden": r.config.get("hidden_size"),
         "seq len": r.config.get("seq_length"),
         "lr": setting_text(r, "learning_rate"),  # "0.1 → 0.01" when it changed during the run
@@ -175,6 +177,7 @@ else:
                 st.error(markdown_literal(exc))
     c1, c2, c3 = st.columns(3)
     live_model = visitor.continuable(rec)
+    refusal = dashboard_refusal(TrainConfig.from_dict(rec.config))
     if live_model:
         if c1.button("Continue this model", help="Attach this session to the live model this run belongs to "
                      "(as its link does): it reopens from its last checkpoint if it is not training now."):
@@ -183,7 +186,7 @@ else:
                 st.switch_page("pages/2_Train.py")
             except LookupError:
                 st.error(f"Run #{rec.id}'s model has no checkpoint to reopen from.")
-    elif c1.button("Open in dashboard", disabled=not rec.checkpoint,
+    elif c1.button("Open in dashboard", disabled=not rec.checkpoint or refusal is not None,
                    help="Load this run's final checkpoint as the session's model, to continue training or sample."):
         try:
             set_trainer(load_checkpoint(visitor.get(rec.id).checkpoint))  # asked again: only a run we may see
@@ -193,6 +196,8 @@ else:
             st.error(f"Could not open the checkpoint of run #{rec.id}: {markdown_literal(exc)}")
     if not rec.checkpoint:
         c1.caption("No checkpoint stored for this run (it is still running, or was killed).")
+    elif refusal and not live_model:
+        c1.caption(f"Not openable here: {refusal}.")
     confirm = c3.checkbox("Yes, delete it", key=f"confirm_delete_{rec.id}", disabled=not mine)
     if c2.button("Delete run", disabled=not (confirm and mine), type="secondary"):
         try:

@@ -1,4 +1,5 @@
-"""RNN Lab engine: min-char-rnn's vanilla character-level RNN in plain NumPy.
+"""RNN Lab engine: min-char-rnn's vanilla character-level RNN in plain NumPy (rnn/model.py), and LSTM, GRU,
+stacked layers and dropout beside it (rnn/cells; TrainConfig(cell="lstm", num_layers=2, dropout=0.1)).
 
     from rnn import make_corpus, load_builtin, Trainer, TrainConfig
     trainer = Trainer(make_corpus(load_builtin("python-docs"), "python-docs"), TrainConfig())

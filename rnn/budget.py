@@ -47,6 +47,22 @@ STEP_OVERHEAD = 1e-3
 # evaluate_loss scores validation text as 16 streams x 100 characters: its own scratch arrays
 EVAL_STREAMS_SEQ = (16, 100)
 
+# The models of rnn/cells (LSTM, GRU, stacked layers, dropout): G blocks of H rows per layer's weights, and what
+# one step holds per position and hidden unit (counted in rnn/cells/lstm.py, gru.py, tanh.py and stack.py; checked
+# against tracemalloc in tests/unit/test_cells_budget.py): the forward cache each layer keeps for backprop, and
+# the arrays one layer's backprop adds while it runs.
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+CACHE = {"rnn": 2, "lstm": 8, "gru": 6}  # hs, h_{t-1}; + gates, tanh(c), c_{t-1}; + r and z, n, Wh_n h + bh_n
+BACKPROP = {"rnn": 4, "lstm": 11, "gru": 11}  # derivatives of the gates, dL/d(pre-activation), dL/dh
+# NumPy calls per time step and layer in the cells' loops (forward + backward), against the vanilla fast path's 6
+LOOP_CALLS = {"rnn": 8, "lstm": 22, "gru": 24}
+# Their time per unit of work against the vanilla fast path's: 4H- and 3H-wide products of a few rows run far
+# below the machine's GEMM peak, and the gates add elementwise passes. Measured 2026-12-02 with one BLAS thread
+# (float64, Adam, python-docs, V=103, load ~2.5): 1-layer LSTM/GRU H=256 B=32 T=50 0.16/0.11 s a step, 2-layer
+# LSTM H=128 B=16 T=100 0.13 s, 3-layer GRU H=64 B=8 T=100 0.035 s, LSTM H=64 B=1 T=25 1.7 ms; with this factor
+# the estimate is 1.2-3.2x those (the vanilla RNN's is 2.5x at H=256 B=32 T=50).
+CELLS_SLOWDOWN = 1.6
+
 
 class BudgetError(ValueError):
     """A model, step or vocabulary over the budget; the message says what was asked, the limit and what fits."""
@@ -116,19 +132,32 @@ class Shape:
     vocab: int
     dtype: str = "float64"
     optimizer: str = "adagrad"
+    cell: str = "rnn"
+    layers: int = 1
 
     @classmethod
     def of(cls, config, vocab_size: int) -> Shape:
         return cls(int(config.hidden_size), int(config.batch_size), int(config.seq_length), int(vocab_size),
-                   str(config.dtype), str(config.optimizer))
+                   str(config.dtype), str(config.optimizer), str(getattr(config, "cell", "rnn")),
+                   int(getattr(config, "num_layers", 1)))
+
+    @property
+    def plain(self) -> bool:
+        """The single-layer vanilla RNN of rnn/model.py and rnn/fast.py (everything else runs in rnn/cells)."""
+        return self.cell == "rnn" and self.layers == 1
 
     def text(self) -> str:
-        return f"hidden {self.hidden} x batch {self.batch} x seq {self.seq}"
+        model = "" if self.plain else f"{self.layers}-layer {self.cell}, "
+        return f"{model}hidden {self.hidden} x batch {self.batch} x seq {self.seq}"
 
 
-def n_params(hidden: int, vocab: int) -> int:
-    """Wxh (H x V), Whh (H x H), Why (V x H), bh (H), by (V)."""
-    return 2 * hidden * vocab + hidden * hidden + hidden + vocab
+def n_params(hidden: int, vocab: int, cell: str = "rnn", layers: int = 1) -> int:
+    """Vanilla: Wxh (H x V), Whh (H x H), Why (V x H), bh (H), by (V). rnn/cells: G blocks of H rows per layer
+    (LSTM 4, GRU 3), the first layer reading V inputs and the others H; the GRU has two biases."""
+    H, V, G = hidden, vocab, GATES.get(cell, 4)
+    biases = 2 if cell == "gru" else 1
+    per_layer = [G * H * (n_in + H) + biases * G * H for n_in in [V] + [H] * (layers - 1)]
+    return sum(per_layer) + V * H + V
 
 
 def model_bytes(shape: Shape, replica: bool = True) -> int:
@@ -138,17 +167,23 @@ def model_bytes(shape: Shape, replica: bool = True) -> int:
     - one step's BPTT arrays (fast.Scratch): states (T+1) x B x H, dh and 1 - h^2 (T x B x H each),
       probabilities and one-hot inputs (T*B x V each), Wxh transposed (V x H), small rows;
     - validation's scratch (the same arrays for 16 streams x 100 characters);
+    - for the models of rnn/cells instead of those two, the larger of one step's and one evaluation's arrays;
     - the divergence guard's two copies of the known-good state (parameters, optimizer memory, hidden state);
     - with `replica`, the server's copy of the model (a Trainer that never trains: the same flat buffers).
     Building the parameters briefly needs a float64 draw and a copy, less than the buffers above."""
     H, V = shape.hidden, shape.vocab
     item = np.dtype(shape.dtype).itemsize
     slots = len(OPTIMIZERS[shape.optimizer].slots) if shape.optimizer in OPTIMIZERS else 2
-    guard = 2 * (n_params(H, V) * (1 + slots) + shape.batch * H) * item
-    trainer = n_params(H, V) * item * (2 + slots + 1) + guard
-    bptt = _scratch_bytes(shape.batch, shape.seq, H, V, item)
-    evaluation = _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
-    return trainer * (2 if replica else 1) + bptt + evaluation
+    params = n_params(H, V, shape.cell, shape.layers)
+    state = shape.batch * H * shape.layers * (2 if shape.cell == "lstm" else 1)  # h (and the LSTM's c) per layer
+    guard = 2 * (params * (1 + slots) + state) * item
+    trainer = params * item * (2 + slots + 1) + guard
+    if shape.plain:  # fast.Workspace: the step's and validation's scratch arrays are both kept
+        activations = _scratch_bytes(shape.batch, shape.seq, H, V, item) + _scratch_bytes(*EVAL_STREAMS_SEQ, H, V, item)
+    else:  # rnn/cells allocates a pass's arrays for that pass only: a step's or an evaluation's, never both
+        activations = max(_cells_step_bytes(shape, shape.batch, shape.seq, item, backprop=True),
+                          _cells_step_bytes(shape, *EVAL_STREAMS_SEQ, item, backprop=False))
+    return trainer * (2 if replica else 1) + activations
 
 
 def _scratch_bytes(B: int, T: int, H: int, V: int, item: int) -> int:
@@ -157,10 +192,31 @@ def _scratch_bytes(B: int, T: int, H: int, V: int, item: int) -> int:
     return item * ((T + 1) * B * H + B * H + 2 * n * H + 2 * n * V + V * H + 2 * n) + 8 * n
 
 
+def _cells_step_bytes(shape: Shape, B: int, T: int, item: int, backprop: bool) -> int:
+    """One pass of rnn/cells over B streams x T steps: every layer's forward cache (and its dropout mask and
+    masked output), the input part of a layer (G H wide, twice while its bias is added), the output layer's
+    logits and probabilities; with backprop also one layer's backprop arrays and the one-hot inputs."""
+    n, H, V, L = B * T, shape.hidden, shape.vocab, shape.layers
+    G = GATES.get(shape.cell, 4)
+    per_position = L * (CACHE.get(shape.cell, 8) + 2) * H + 2 * G * H + 3 * V
+    if backprop:
+        per_position += BACKPROP.get(shape.cell, 11) * H + 2 * V
+    return item * n * per_position
+
+
 def step_seconds(shape: Shape) -> float:
-    """Expected seconds of one training step on this machine (an estimate; see SECONDS_PER_UNIT)."""
+    """Expected seconds of one training step on this machine (an estimate; see SECONDS_PER_UNIT). For the
+    models of rnn/cells the units are their matrix products' flops over 6 (the vanilla RNN's 6 H^2 + 8 H V per
+    character is about 6 of its units), and their loops make more NumPy calls per time step (LOOP_CALLS)."""
     H, B, T, V = shape.hidden, shape.batch, shape.seq, shape.vocab
-    return STEP_OVERHEAD + PER_TIME_STEP * T + SECONDS_PER_UNIT * T * B * (H * H + 2 * H * V)
+    if shape.plain:
+        return STEP_OVERHEAD + PER_TIME_STEP * T + SECONDS_PER_UNIT * T * B * (H * H + 2 * H * V)
+    G, L = GATES.get(shape.cell, 4), shape.layers
+    # per character: each layer's recurrence forward and back (6 G H^2), the upper layers' input products (6 G H^2),
+    # the first layer's one-hot input gradient (2 G H V), the output layer (6 H V)
+    flops = L * 6 * G * H * H + (L - 1) * 6 * G * H * H + 2 * G * H * V + 6 * H * V
+    calls = PER_TIME_STEP * T * L * LOOP_CALLS.get(shape.cell, 24) / 6
+    return STEP_OVERHEAD + calls + CELLS_SLOWDOWN * SECONDS_PER_UNIT * T * B * flops / 6
 
 
 def fmt_bytes(n: float) -> str:

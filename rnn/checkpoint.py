@@ -16,12 +16,12 @@ import zlib
 
 import numpy as np
 
-from . import budget
+from . import budget, cells
 from .budget import MB, BudgetError, fmt_bytes
 from .corpus import DEFAULT_MAX_CHARS, Corpus, CorpusError, validate_text
 from .history import HISTORY_DTYPES, MAX_BINS, History, as_arrays
 from .insight.health import HealthRecord
-from .model import PARAM_NAMES, param_shapes
+from .model import param_shapes
 from .optim import OPTIMIZERS
 from .train import DTYPES, HISTORY_KEYS, MAX_EVENTS, TrainConfig, Trainer
 from .vocab import Vocab
@@ -97,8 +97,10 @@ def checkpoint_bytes(trainer: Trainer) -> bytes:
     return buf.getvalue()
 
 
-# What a checkpoint holds: these entries (".npy" members of the zip) and nothing else.
-_FIXED = ("meta", "corpus_text", "h", "opt/t", *(f"param/{k}" for k in PARAM_NAMES),
+# What a checkpoint holds: these entries (".npy" members of the zip) and nothing else. The parameters are those of
+# the config's cell and depth (rnn/cells: any of them may appear, and _build_trainer checks that exactly the
+# config's are there).
+_FIXED = ("meta", "corpus_text", "h", "opt/t", *(f"param/{k}" for k in sorted(cells.all_param_keys())),
           *(f"hist/{k}" for k in HISTORY_KEYS))
 _BIN_DTYPES = {"steps": np.int64, **{k: np.float64 for k in HISTORY_KEYS}}  # older steps, binned (rnn/history.py)
 _BINS = tuple(f"hist_bins/{k}" for k in _BIN_DTYPES)
@@ -284,12 +286,17 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     # every other entry's size follows from the declared shapes: checked from the directory before reading
     dtype = DTYPES[config.dtype]
     item, H, V, B = np.dtype(dtype).itemsize, config.hidden_size, vocab.size, config.batch_size
-    shapes = param_shapes(V, H)
+    shapes = param_shapes(V, H, config.cell, config.num_layers)
+    S = cells.state_size(config.cell, H, config.num_layers)  # the carried state's width (H for the vanilla RNN)
+    stray = sorted(k for k in entries if k.startswith("param/") and k[6:] not in shapes)
+    if stray:
+        raise CheckpointError(f"the file holds the parameter {stray[0]!r}, which a {config.num_layers}-layer "
+                              f"{config.cell} does not have")
     n_flat = sum(math.prod(shape) for shape in shapes.values())
     _size_cap(entries, "corpus_text", TEXT_MAX_BYTES, f"a corpus of at most {DEFAULT_MAX_CHARS:,} characters")
     for k, shape in shapes.items():
         _size_cap(entries, f"param/{k}", math.prod(shape) * item, f"a {shape} parameter")
-    _size_cap(entries, "h", B * H * item, "the hidden state")
+    _size_cap(entries, "h", B * S * item, "the hidden state")
     if meta.get("optimizer") != config.optimizer:
         raise CheckpointError("the stored optimizer does not match the stored config")
     opt_keys = _OPT_SLOTS[config.optimizer]
@@ -319,7 +326,7 @@ def _build_trainer(zf, entries: dict) -> Trainer:
     params = {k: _read_entry(zf, entries, f"param/{k}", dtype, shape) for k, shape in shapes.items()}
     opt_state = {k[4:]: _read_entry(zf, entries, k, dtype, (n_flat,), "the optimizer state") for k in opt_keys}
     opt_state["t"] = _read_entry(zf, entries, "opt/t", np.int64, (), "the optimizer state")
-    h = _read_entry(zf, entries, "h", dtype, (B, H))
+    h = _read_entry(zf, entries, "h", dtype, (B, S))
     hist = {k: _read_entry(zf, entries, f"hist/{k}", HISTORY_DTYPES[k], "any") for k in HISTORY_KEYS}
     bins = {k: _read_entry(zf, entries, f"hist_bins/{k}", bin_dtype, None, "the binned history")
             for k, bin_dtype in _BIN_DTYPES.items() if f"hist_bins/{k}" in entries}

@@ -26,6 +26,7 @@ import numpy as np
 from .optim import OPTIMIZERS
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+CELLS = ("rnn", "lstm", "gru")  # the recurrent cells of rnn/model.py (rnn) and rnn/cells (lstm, gru)
 
 LIVE = "live"
 MODEL = "model"
@@ -118,6 +119,9 @@ class TrainConfig:
     sample_length: int = 200
     health_every: int = 500  # iterations between training-health records (0: never); see Trainer.health_interval
     divergence_factor: float = 3.0  # stop when the recent loss > factor * the smoothed loss (rnn/train.py)
+    cell: str = "rnn"  # rnn (min-char-rnn's tanh RNN) | lstm | gru (rnn/cells)
+    num_layers: int = 1  # stacked recurrent layers
+    dropout: float = 0.0  # inverted dropout between layers and before the output, while training only
 
     def validate(self) -> TrainConfig:
         problems = [p for s in SETTINGS.values() if (p := s.problem(getattr(self, s.name)))]
@@ -161,6 +165,15 @@ _SETTINGS = (
             stops=(1, 2, 4, 8, 16, 32, 64, 128), sweep=True),
     Setting("seed", "Seed", "random seed of the initial weights and of sampling", kind=MODEL, flag="seed",
             url="seed", low=0, high=2**31 - 1),
+    # Not in the app yet (no url): its pages lay out the single-layer vanilla RNN only (issue 11).
+    Setting("cell", "Cell", "recurrent cell: rnn (min-char-rnn's tanh RNN), lstm or gru (PyTorch's equations)",
+            kind=MODEL, flag="cell", symbol="", choices=CELLS, sweep=True),
+    Setting("num_layers", "Layers", "stacked recurrent layers, each reading the hidden states of the one below",
+            kind=MODEL, flag="layers", symbol="L", low=1, high=3, sweep=True),
+    Setting("dropout", "Dropout",
+            "fraction of hidden units zeroed between layers and before the output while training (as char-rnn); "
+            "0 = off", flag="dropout", symbol="drop", low=0.0, high=0.9, stops=(0.0, 0.1, 0.2, 0.3, 0.5),
+            sweep=True),
     Setting("dtype", "Dtype", "floating-point precision of the parameters", kind=MODEL, flag="dtype", url="dtype",
             choices=tuple(DTYPES)),
     Setting("eval_every", "Validation every", "validation every N steps, 0: at the end only",
@@ -175,4 +188,16 @@ _SETTINGS = (
             low=1.0, above=True),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _SETTINGS}
+
+
+def model_text(config: dict) -> str:
+    """A stored config's model in a few characters: "rnn" (also for runs from before the cells), "lstm x2",
+    "gru x3 drop 0.2"."""
+    text = str(config.get("cell", "rnn"))
+    layers, dropout = config.get("num_layers", 1), config.get("dropout", 0.0)
+    if layers != 1:
+        text += f" x{layers}"
+    if dropout:
+        text += f" drop {dropout:g}"
+    return text
 assert set(SETTINGS) == {f.name for f in fields(TrainConfig)}, "every TrainConfig field has one Setting"

@@ -29,6 +29,7 @@ def evaluate_loss(params, ids: np.ndarray, seq_length: int = 100, streams: int =
 
     The text is cut into `streams` contiguous segments run in parallel; each carries its hidden state
     across chunks of `seq_length`, so long texts are scored as a continuous read, not restarted.
+    h0: the state to start every stream from (H,), or (S,) for the models of rnn/cells.
     """
     ids = np.asarray(ids)
     if max_chars is not None:
@@ -40,7 +41,7 @@ def evaluate_loss(params, ids: np.ndarray, seq_length: int = 100, streams: int =
     seg = n // streams
     total, count = 0.0, 0
     starts = np.arange(streams) * seg
-    h = None if h0 is None else np.tile(np.asarray(h0, params["Whh"].dtype), (streams, 1))
+    h = None if h0 is None else np.tile(np.asarray(h0, params["Why"].dtype), (streams, 1))
     workspace = Workspace()  # one set of arrays for all chunks: each chunk is read before the next
     for off in range(0, seg, seq_length):
         T = min(seq_length, seg - off)

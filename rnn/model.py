@@ -17,6 +17,9 @@ Arrays are (B, T, ...): stream b, step t.
 The code below is the plain version. rnn/fast.py computes the same two functions with speed tricks
 (reused buffers, direct C calls, a faster tanh); while fast.ENABLED is true, forward and loss_and_grads
 hand their work to it, nanoGPT's flash/manual pattern.
+
+LSTM, GRU, stacked layers and dropout live in rnn/cells: init_params(..., cell=, num_layers=) builds them,
+and forward and loss_and_grads hand any model other than this one (they tell from its keys) to rnn/cells.
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fast
+from . import cells, fast
 
 PARAM_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
 
 
-def init_params(vocab_size: int, hidden_size: int, seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray]:
-    """Weights ~ N(0, 0.01^2) and zero biases, as the seed initialises them."""
+def init_params(vocab_size: int, hidden_size: int, seed: int = 0, dtype=np.float64, cell: str = "rnn",
+                num_layers: int = 1) -> dict[str, np.ndarray]:
+    """Weights ~ N(0, 0.01^2) and zero biases, as the seed initialises them. Other cells or depths: rnn/cells."""
+    if cell != "rnn" or num_layers != 1:
+        return cells.init_params(vocab_size, hidden_size, seed, dtype, cell, num_layers)
     rng = np.random.default_rng(seed)
     V, H = int(vocab_size), int(hidden_size)
     params = {
@@ -44,7 +50,10 @@ def init_params(vocab_size: int, hidden_size: int, seed: int = 0, dtype=np.float
     return {k: v.astype(dtype) for k, v in params.items()}
 
 
-def param_shapes(vocab_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+def param_shapes(vocab_size: int, hidden_size: int, cell: str = "rnn", num_layers: int = 1) -> dict[str, tuple]:
+    """{name: shape} in the order of the Trainer's flat buffer (PARAM_NAMES here; rnn/cells for other models)."""
+    if cell != "rnn" or num_layers != 1:
+        return cells.param_shapes(vocab_size, hidden_size, cell, num_layers)
     V, H = vocab_size, hidden_size
     return {"Wxh": (H, V), "Whh": (H, H), "Why": (V, H), "bh": (H,), "by": (V,)}
 
@@ -87,7 +96,7 @@ def hidden_states(params, inputs, h_prev):
 class Forward(NamedTuple):
     hs: np.ndarray  # (B, T, H) hidden state after each input character
     probs: np.ndarray  # (B, T, V) distribution over the next character
-    h_last: np.ndarray  # (B, H) state to carry into the next chunk
+    h_last: np.ndarray  # (B, H) state to carry into the next chunk (other models: their (B, S) state, rnn/cells)
 
 
 def forward(params, inputs, h_prev=None, temperature: float = 1.0, workspace: fast.Workspace | None = None) -> Forward:
@@ -96,6 +105,8 @@ def forward(params, inputs, h_prev=None, temperature: float = 1.0, workspace: fa
     workspace: optional fast.Workspace for the fast path's arrays; hs and probs are then views of them,
     valid until the workspace's next use (evaluate_loss reads each chunk at once).
     """
+    if not cells.is_plain(params):  # LSTM, GRU or stacked layers; h_prev is then their state (rnn/cells)
+        return Forward(*cells.forward(params, inputs, h_prev, temperature))
     inputs, h_prev = as_batch(inputs, h_prev, params)
     if fast.ENABLED:  # the same maths in preallocated buffers with direct C calls (rnn/fast.py)
         return Forward(*fast.forward(params, inputs, h_prev, temperature, workspace))
@@ -105,7 +116,8 @@ def forward(params, inputs, h_prev=None, temperature: float = 1.0, workspace: fa
     return Forward(hs, probs, hs[:, -1].copy())
 
 
-def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: fast.Workspace | None = None):
+def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: fast.Workspace | None = None,
+                   masks=None):
     """Summed cross-entropy (nats) over all B*T positions, its gradients (unclipped), and the last state.
 
     inputs, targets: int arrays (B, T) (or (T,) for one stream); h_prev: (B, H) (or (H,)).
@@ -113,7 +125,10 @@ def loss_and_grads(params, inputs, targets, h_prev, grads_out=None, workspace: f
     grads_out: optional dict of arrays to write the gradients into (the Trainer passes views of one flat
     buffer, so clipping and the optimizer are single array operations).
     workspace: optional fast.Workspace whose scratch arrays the fast path reuses from call to call.
+    masks: dropout masks (rnn.cells.dropout_masks) while training with dropout, else None.
     """
+    if masks is not None or not cells.is_plain(params):  # dropout, LSTM, GRU or stacked layers: rnn/cells
+        return cells.loss_and_grads(params, inputs, targets, h_prev, grads_out, masks)
     inputs, h_prev = as_batch(inputs, h_prev, params)
     targets = np.asarray(targets).reshape(inputs.shape)
     if fast.ENABLED:  # the same maths in reused buffers, written straight into grads_out (rnn/fast.py)

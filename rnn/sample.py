@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from . import fast
+from . import cells, fast
 from .model import forward
 from .vocab import Vocab
 
@@ -58,14 +58,15 @@ def next_char_probs(logits: np.ndarray, temperature: float, top_k: int | None = 
 
 
 def warm_state(params, vocab: Vocab, prime: str, h=None):
-    """Feed the prime text through the RNN; return the last hidden state (H,) and the logits that follow."""
-    H = params["Whh"].shape[0]
-    h = np.zeros(H, params["Whh"].dtype) if h is None else np.asarray(h, params["Whh"].dtype)
+    """Feed the prime text through the RNN; return the last hidden state (H,) (for the models of rnn/cells
+    their state (S,)) and the logits that follow."""
+    dtype = params["Why"].dtype
+    h = np.zeros(cells.architecture(params).state_size, dtype) if h is None else np.asarray(h, dtype)
     if prime:
         vocab.check_known(prime, "the prime text")
         out = forward(params, vocab.encode(prime)[None, :], h[None, :])
         h = out.h_last[0]
-    logits = params["Why"] @ h + params["by"]
+    logits = params["Why"] @ cells.top_hidden(params, h) + params["by"]
     return h, logits
 
 
@@ -73,12 +74,16 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
                 prime: str = "", seed: int | None = 0, h=None) -> list[str]:
     """One continuation of `prime` per temperature, each `length` characters (prime not included).
 
-    `h` (H,) is the state to start from (zeros by default); a trainer passes its carried state.
+    `h` (H,) is the state to start from (zeros by default; for the models of rnn/cells their state (S,)); a
+    trainer passes its carried state.
     """
     temps = [check_temperature(t) for t in temperatures]
     _check_length_and_top_k(length, top_k)
     rng = np.random.default_rng(seed)
-    Wxh, Whh, Why, bh, by = (params[k] for k in ("Wxh", "Whh", "Why", "bh", "by"))
+    plain = cells.is_plain(params)  # the vanilla RNN; other models step through rnn/cells
+    if plain:
+        Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
+    Why, by = params["Why"], params["by"]
     h0, logits0 = warm_state(params, vocab, prime, h)
     S, V = len(temps), vocab.size
     h = np.tile(h0, (S, 1))  # one row per stream
@@ -97,8 +102,12 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
             ix = (cdf < uniforms[i][:, None] * cdf[:, -1:]).sum(axis=1)  # inverse-CDF draw from p_t
             ix[greedy] = logits[greedy].argmax(axis=1)  # T = 0: the most likely character
             out[:, i] = ix
-            h = np.tanh(Wxh[:, ix].T + h @ Whh.T + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
-            logits = h @ Why.T + by  # y_t = Why h_t + by
+            if plain:
+                h = np.tanh(Wxh[:, ix].T + h @ Whh.T + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+                logits = h @ Why.T + by  # y_t = Why h_t + by
+            else:  # one step of the LSTM, GRU or stack: its new state, then y_t = Why h_t + by from its top layer
+                h = cells.forward(params, ix[:, None], h)[2]
+                logits = cells.top_hidden(params, h) @ Why.T + by
     return [vocab.decode(row) for row in out]
 
 
@@ -106,7 +115,7 @@ def sample(params, vocab: Vocab, length: int = 200, temperature: float = 1.0, to
            prime: str = "", seed: int | None = 0, h=None) -> str:
     """`length` characters continuing `prime` (not included in the result), starting from state `h`:
     the one-stream case of sample_many, the same text from the same seed."""
-    if not fast.ENABLED:  # plain: one stream of sample_many
+    if not fast.ENABLED or not cells.is_plain(params):  # plain, or not the vanilla RNN: one stream of sample_many
         return sample_many(params, vocab, length, [temperature], top_k, prime, seed, h)[0]
     # fast: the same draws with 1-D vectors and preallocated buffers (rnn/fast.py)
     temperature = check_temperature(temperature)

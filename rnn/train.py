@@ -15,13 +15,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import budget
+from . import budget, cells
 from .config import DTYPES, LIVE, SETTINGS, TrainConfig
 from .corpus import Corpus
 from .evaluate import evaluate_loss
 from .fast import Workspace
 from .history import HISTORY_KEYS, LIMIT, History, thin  # noqa: F401 - HISTORY_KEYS re-exported
-from .model import PARAM_NAMES, init_params, loss_and_grads, param_shapes
+from .model import init_params, loss_and_grads, param_shapes
 from .optim import clip_grads, make_optimizer
 from .recent_loss import RECENT_WEIGHT  # noqa: F401 - RECENT_WEIGHT re-exported
 from .recent_loss import update as recent_update
@@ -85,8 +85,9 @@ class Trainer:
         budget.check(cfg, self.vocab.size)  # BudgetError before anything is allocated (rnn/budget.py)
         # All parameters live in one flat buffer and self.params holds named views of it (same for the
         # gradients), so clipping and the optimizer update are a few whole-array operations per step.
-        init = init_params(self.vocab.size, cfg.hidden_size, seed=cfg.seed, dtype=DTYPES[cfg.dtype])
-        self.flat_params = np.concatenate([init[k].ravel() for k in PARAM_NAMES])
+        init = init_params(self.vocab.size, cfg.hidden_size, seed=cfg.seed, dtype=DTYPES[cfg.dtype], cell=cfg.cell,
+                           num_layers=cfg.num_layers)
+        self.flat_params = np.concatenate([init[k].ravel() for k in self.param_shapes()])
         self.params = self.unflatten(self.flat_params)
         self.flat_grads = np.zeros_like(self.flat_params)
         self.grads = self.unflatten(self.flat_grads)
@@ -114,13 +115,23 @@ class Trainer:
         self.health_history: list = []  # insight.health.HealthRecord, see _record_health
         self.events: list[tuple[int, str, object, object]] = []  # (iteration, setting, old, new): see _note
         self._setup_streams()
-        self.h = np.zeros((cfg.batch_size, cfg.hidden_size), DTYPES[cfg.dtype])
+        # The carried state: h (B, H) for the vanilla RNN; every layer's h (and the LSTM's c) side by side (rnn/cells)
+        self.h = np.zeros((cfg.batch_size, self.state_size), DTYPES[cfg.dtype])
         self.pointer = 0
 
+    @property
+    def state_size(self) -> int:
+        return cells.state_size(self.config.cell, self.config.hidden_size, self.config.num_layers)
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{name: shape} of this model's parameters, in the order of flat_params."""
+        cfg = self.config
+        return param_shapes(self.vocab.size, cfg.hidden_size, cfg.cell, cfg.num_layers)
+
     def unflatten(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        """Named views (Wxh, Whh, Why, bh, by) of a flat vector laid out like flat_params."""
+        """Named views (Wxh, Whh, Why, bh, by; other cells: rnn/cells) of a flat vector laid out like flat_params."""
         out, start = {}, 0
-        for k, shape in param_shapes(self.vocab.size, self.config.hidden_size).items():
+        for k, shape in self.param_shapes().items():
             size = int(np.prod(shape))
             out[k] = flat[start:start + size].reshape(shape)
             start += size
@@ -299,10 +310,13 @@ class Trainer:
             candidate = self._copy_state(self._spare)
         inputs, targets = self._next_batch()
         h_prev = self.h
+        # inverted dropout from the trainer's random stream (part of the saved state), so resume is exact
+        masks = cells.dropout_masks(self.rng, cfg.dropout, (*inputs.shape, cfg.hidden_size), cfg.num_layers,
+                                    self.flat_params.dtype)
         plan = self._workspace.threads = self.threads.plan()
         started = time.perf_counter()
         loss, _, h_last = loss_and_grads(self.params, inputs, targets, self.h, grads_out=self.grads,
-                                         workspace=self._workspace)
+                                         workspace=self._workspace, masks=masks)
         self.threads.record(plan, time.perf_counter() - started)
         per_char = loss / inputs.size
         norm, clipped = clip_grads({"all": self.flat_grads}, cfg.clip)  # in place; unused if we stop
@@ -335,7 +349,8 @@ class Trainer:
             self.evaluate()
         if cfg.sample_every and self.iteration % cfg.sample_every == 0:
             self.record_sample()
-        if cfg.health_every and self.iteration % self.health_interval == 0:
+        # health records read Whh and tanh saturation: the single-layer vanilla RNN's so far (issue 11, item 5)
+        if cfg.health_every and self.iteration % self.health_interval == 0 and cells.is_plain(self.params):
             self._record_health(inputs, h_prev)
         return True
 
@@ -426,7 +441,10 @@ class Trainer:
 
     def set_threads(self, threads: int | str | None) -> None:
         """BLAS threads for the next steps: 'auto', a count, or None for $RNN_LAB_THREADS (rnn/threads.py).
-        The numbers do not depend on it, so it is not part of the training state."""
+        The numbers do not depend on it, so it is not part of the training state. The models of rnn/cells run
+        on one thread (only the vanilla fast path switches threads per kind of product), and say so."""
+        if not cells.is_plain(self.params):
+            threads = 1
         self.threads = ThreadChooser(threads, self.config.batch_size, self.config.hidden_size)
 
     # ------------------------------------------------------------------ evaluation

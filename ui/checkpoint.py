@@ -17,6 +17,19 @@ def checkpoint_filename(trainer: Trainer) -> str:
     return f"rnn-{name}-h{trainer.config.hidden_size}-it{trainer.iteration}.npz"
 
 
+def dashboard_refusal(config) -> str | None:
+    """Why the dashboard cannot hold a model of this config (None when it can). Its pages lay out the
+    single-layer vanilla RNN (Whh, tanh units, the BPTT walkthrough); LSTM, GRU and stacked models train,
+    sample and resume from the command line until the pages understand them (issue 11)."""
+    cell, layers = getattr(config, "cell", "rnn"), getattr(config, "num_layers", 1)
+    if cell == "rnn" and layers == 1:
+        return None
+    model = f"a {layers}-layer {cell.upper() if cell != 'rnn' else 'vanilla RNN'}"
+    return (f"it holds {model}, and the dashboard shows the single-layer vanilla RNN only so far. Train, "
+            "sample or resume it from the command line: `python -m rnn sample FILE`, "
+            "`python -m rnn train --resume FILE`")
+
+
 def deferred_checkpoint():
     """A no-argument callable for st.download_button: builds the file only when clicked, from the model as it
     is then (its arrays fetched from the worker)."""
@@ -38,6 +51,9 @@ def apply_checkpoint(data: bytes, filename: str = "the file") -> tuple[bool, str
     except Exception as exc:  # never let a hostile file put a traceback on the page
         return False, (f"{filename} could not be loaded ({type(exc).__name__}: {markdown_literal(exc)}). "
                        "The current model is unchanged.")
+    refusal = dashboard_refusal(trainer.config)
+    if refusal:
+        return False, f"{filename} was not loaded: {refusal}. The current model is unchanged."
     set_trainer(trainer)
     return True, (f"Loaded {filename}: {markdown_literal(trainer.corpus.name)}, {trainer.config.hidden_size} hidden "
                   f"units, iteration {trainer.iteration:,}. Training continues exactly where it was saved.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from rnn.config import model_text  # noqa: F401 - the Runs page's "model" column
 from rnn.runs.store import RunRecord, trail_values
 
 BEST_CAPTION = ("★ marks the best run of each corpus: the lowest validation loss (else training loss) among runs "

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+from ..config import model_text
 from ..runs.store import RunStore, RunStoreError
 
 
@@ -71,12 +72,13 @@ def _run(args) -> int:
         if not runs:
             print(f"no runs recorded in {store.home}")
             return 0
-        print(f"{'id':>4}  {'name':<28} {'status':<9} {'corpus':<12} {'H':>4} {'T':>4} {'lr':>7} {'opt':<7} "
-              f"{'iters':>7} {'train':>7} {'val':>7}  {'started'}")
+        print(f"{'id':>4}  {'name':<28} {'status':<9} {'corpus':<12} {'model':<10} {'H':>4} {'T':>4} {'lr':>7} "
+              f"{'opt':<7} {'iters':>7} {'train':>7} {'val':>7}  {'started'}")
         for r in runs:
             c = r.config
             print(f"{r.id:>4}  {r.name[:28]:<28} {r.status:<9} {str(r.corpus_name or '-')[:12]:<12} "
-                  f"{c.get('hidden_size', '-'):>4} {c.get('seq_length', '-'):>4} {c.get('learning_rate', 0):>7.3g} "
+                  f"{model_text(c)[:10]:<10} {c.get('hidden_size', '-'):>4} {c.get('seq_length', '-'):>4} "
+                  f"{c.get('learning_rate', 0):>7.3g} "
                   f"{str(c.get('optimizer', '-')):<7} {r.iterations:>7} {_f(r.train_loss):>7} {_f(r.val_loss):>7}  "
                   f"{_when(r.created_at)}")
         return 0

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import PARAM_NAMES, init_params, loss_and_grads
+from .. import cells
+from ..model import init_params, loss_and_grads
 
 PASS_THRESHOLD = 1e-5
 ABS_FLOOR = 1e-2  # gradients below this are compared absolutely (see above)
@@ -27,16 +28,17 @@ SAMPLE_FLOOR = 1e-3  # see gradient_check
 
 
 def random_problem(vocab_size: int = 8, hidden_size: int = 10, seq_length: int = 12, seed: int = 0,
-                   scale: float = 0.3):
+                   scale: float = 0.3, cell: str = "rnn", num_layers: int = 1):
     """A small float64 model and one chunk. Weights are larger than the usual 0.01 init so every gradient
-    is far from zero (relative errors of near-zero numbers are all noise)."""
+    is far from zero (relative errors of near-zero numbers are all noise). The carried state is random too
+    (for the models of rnn/cells every layer's h, and the LSTM's c)."""
     rng = np.random.default_rng(seed)
-    params = init_params(vocab_size, hidden_size, seed=seed, dtype=np.float64)
+    params = init_params(vocab_size, hidden_size, seed=seed, dtype=np.float64, cell=cell, num_layers=num_layers)
     for k in params:
         params[k] = rng.standard_normal(params[k].shape) * scale
     inputs = rng.integers(0, vocab_size, seq_length)
     targets = rng.integers(0, vocab_size, seq_length)
-    h_prev = np.tanh(rng.standard_normal(hidden_size))
+    h_prev = np.tanh(rng.standard_normal(cells.state_size(cell, hidden_size, num_layers)))
     return params, inputs, targets, h_prev
 
 
@@ -60,22 +62,24 @@ def pick_entries(g: np.ndarray, max_checks: int, rng) -> np.ndarray:
 
 
 def gradient_check(params, inputs, targets, h_prev, eps: float = 1e-5, max_checks: int | None = None,
-                   seed: int = 0) -> dict:
-    """Compare analytic and numerical gradients, per parameter.
+                   seed: int = 0, masks=None) -> dict:
+    """Compare analytic and numerical gradients, per parameter (every one of the model, in its own order).
 
     Works on float64 copies (the caller's params are never touched). max_checks: check at most this many
-    entries per parameter, chosen by pick_entries (None: all of them).
+    entries per parameter, chosen by pick_entries (None: all of them). masks: fixed dropout masks
+    (rnn.cells.dropout_masks) used by every evaluation of the loss, or None.
     Returns {name: {"indices", "analytic", "numerical", "rel_error", "max_rel_error", "max_abs_diff",
     "near_zero", "checked", "size"}}; near_zero counts the checked entries with |a| + |n| below ABS_FLOOR
     (compared by their absolute difference).
     """
     p = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     h = None if h_prev is None else np.array(h_prev, dtype=np.float64)
-    _, grads, _ = loss_and_grads(p, inputs, targets, h)
+    dropout = {} if masks is None else {"masks": [np.asarray(m, np.float64) for m in masks]}
+    _, grads, _ = loss_and_grads(p, inputs, targets, h, **dropout)
     grads = {k: v.copy() for k, v in grads.items()}
     rng = np.random.default_rng(seed)
     out = {}
-    for name in PARAM_NAMES:
+    for name in p:
         flat = p[name].reshape(-1)  # a view: nudging it nudges the model
         g = grads[name].reshape(-1)
         idx = np.arange(flat.size)
@@ -85,9 +89,9 @@ def gradient_check(params, inputs, targets, h_prev, eps: float = 1e-5, max_check
         for j, i in enumerate(idx):
             old = flat[i]
             flat[i] = old + eps
-            lp = loss_and_grads(p, inputs, targets, h)[0]
+            lp = loss_and_grads(p, inputs, targets, h, **dropout)[0]
             flat[i] = old - eps
-            lm = loss_and_grads(p, inputs, targets, h)[0]
+            lm = loss_and_grads(p, inputs, targets, h, **dropout)[0]
             flat[i] = old
             num[j] = (lp - lm) / (2 * eps)
         ana = g[idx]

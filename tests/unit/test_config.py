@@ -61,5 +61,6 @@ def test_cli_flags_come_from_the_table():
             assert getattr(parsed, s.name) == value and type(getattr(parsed, s.name)) is s.type
     sweep = parser.parse_args(["sweep", "--lr", "0.1", "0.2", "--optimizer", "sgd", "adam", "--clip", "1"])
     assert sweep.learning_rate == [0.1, 0.2] and sweep.optimizer == ["sgd", "adam"] and sweep.clip == 1.0
-    assert AXES == ["learning_rate", "hidden_size", "seq_length", "optimizer", "batch_size"]
+    assert AXES == ["learning_rate", "hidden_size", "seq_length", "optimizer", "batch_size", "cell", "num_layers",
+                    "dropout"]
     assert list(SETTINGS["optimizer"].choices) == list(OPTIMIZERS)
