@@ -3,6 +3,8 @@
 `python -m rnn train` and `python -m rnn sweep` clean up on KeyboardInterrupt (runs marked "killed", the
 sweep cancelled). A plain `kill` (SIGTERM) or a closed terminal (SIGHUP) would end the process without any
 of that, and leave sweep workers training; `stop_signals()` turns them into `Terminated`, a KeyboardInterrupt.
+Either must not land in the middle of a training step, which would leave the Trainer half updated (a history
+list one entry short) and the cleanup failing on it: `uninterrupted` holds the stop back until the step ends.
 A worker process started by a sweep runs `watch_parent()`, which tells it once that parent has died (even
 by SIGKILL, which nothing can catch), so it stops its run and exits instead of training on for nobody.
 """
@@ -27,27 +29,57 @@ class Terminated(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
-def _raise_terminated(signum, frame):
-    # Once: a second signal during the cleanup ends the process at once (its workers then see it die).
-    for s in STOP_SIGNALS:
-        signal.signal(s, signal.SIG_DFL)
-    raise Terminated(signum)
+HANDLED = (*STOP_SIGNALS, signal.SIGINT)  # Ctrl-C too: it should not cut a training step in half either
+_blocks = threading.local()  # how deep this thread is in `uninterrupted` blocks (signals run in the main thread)
+_deferred: list[KeyboardInterrupt] = []  # a stop that arrived inside a block, raised when the block ends
+
+
+def _on_stop_signal(signum, frame):
+    if signum != signal.SIGINT:  # once: a second signal during the cleanup ends the process at once
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_DFL)
+    exc = KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+    if getattr(_blocks, "depth", 0):
+        _deferred.append(exc)
+        return
+    raise exc
+
+
+class _Uninterrupted:
+    """`with uninterrupted:` a stop signal that arrives inside the block is raised when it ends, so the block's
+    writes are all done or not started (a Trainer step: parameters, counters and every history list agree)."""
+
+    def __enter__(self):
+        _blocks.depth = getattr(_blocks, "depth", 0) + 1
+
+    def __exit__(self, exc_type, exc, tb):
+        _blocks.depth -= 1
+        if _blocks.depth == 0 and _deferred:
+            stop = _deferred.pop()
+            _deferred.clear()
+            raise stop
+        return False
+
+
+uninterrupted = _Uninterrupted()
 
 
 def handle_stop_signals() -> None:
-    """From now on SIGTERM/SIGHUP raise Terminated in the main thread (for worker processes)."""
-    for s in STOP_SIGNALS:
-        signal.signal(s, _raise_terminated)
+    """From now on SIGTERM/SIGHUP raise Terminated, and Ctrl-C KeyboardInterrupt, in the main thread, but never
+    inside an `uninterrupted` block (for worker processes)."""
+    for s in HANDLED:
+        signal.signal(s, _on_stop_signal)
 
 
 @contextlib.contextmanager
 def stop_signals():
-    """SIGTERM/SIGHUP raise Terminated inside the block, and the previous handlers come back after it.
+    """SIGTERM/SIGHUP raise Terminated (Ctrl-C KeyboardInterrupt) inside the block, between training steps,
+    and the previous handlers come back after it.
     Outside the main thread (signals cannot be handled there) the block runs unchanged."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    previous = {s: signal.getsignal(s) for s in HANDLED}
     handle_stop_signals()
     try:
         yield

@@ -21,6 +21,7 @@ from .corpus import Corpus
 from .evaluate import evaluate_loss
 from .fast import Workspace
 from .history import HISTORY_KEYS, LIMIT, History, thin  # noqa: F401 - HISTORY_KEYS re-exported
+from .lifecycle import uninterrupted
 from .model import init_params, loss_and_grads, param_shapes
 from .optim import clip_grads, make_optimizer
 from .recent_loss import RECENT_WEIGHT  # noqa: F401 - RECENT_WEIGHT re-exported
@@ -275,7 +276,9 @@ class Trainer:
                     break
                 if training_deadline is not None and self.seconds >= training_deadline:
                     break
-                if not self._one_step():
+                with uninterrupted:  # Ctrl-C or a stop signal lands between steps, never inside one
+                    stepped = self._one_step()
+                if not stepped:
                     break
                 taken += 1
                 if callback is not None and time.perf_counter() - last_call >= every:

@@ -114,8 +114,42 @@ def test_a_stop_signal_to_cli_train_records_the_run_killed(tmp_path, signum):
     assert time.monotonic() - t0 < 10
     assert proc.returncode == 128 + signum and "terminated by" in err
     (run,) = store.list_runs()
-    assert run.stored_status == "killed" and run.iterations > 0 and run.message == "interrupted"
+    assert run.stored_status == "killed" and run.iterations > 0 and run.message == "interrupted", \
+        (run.stored_status, run.message, err)
     assert store.metrics(run.id)["iteration"][-1] == run.iterations  # its metrics were written to the end
+
+
+class SignalOnAppend(list):
+    """A history list that sends this process a signal while the Trainer is in the middle of a step."""
+
+    def __init__(self, items, signum):
+        super().__init__(items)
+        self.signum = signum
+
+    def append(self, item):
+        if self.signum:
+            os.kill(os.getpid(), self.signum)
+            self.signum = None
+        super().append(item)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_lands_between_training_steps_never_inside_one(signum):
+    # The cause of a run left "running" after a kill: the signal fell between two history appends, and the
+    # recorder's cleanup failed on lists of different lengths.
+    from rnn.corpus import load_builtin, make_corpus
+    from rnn.lifecycle import stop_signals
+    from rnn.train import TrainConfig, Trainer
+
+    trainer = Trainer(make_corpus(load_builtin("zen"), "zen"), TrainConfig(hidden_size=8, seq_length=16))
+    trainer.step(3)
+    trainer.history["smooth_loss"] = SignalOnAppend(trainer.history["smooth_loss"], signum)  # after "loss"
+    with pytest.raises(KeyboardInterrupt), stop_signals():
+        trainer.step(10)
+    assert trainer.iteration == 4  # the step the signal arrived in was finished, and no other begun
+    assert {len(v) for v in trainer.history.values()} == {4}
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # stop_signals put the test's handlers back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 SERVER = textwrap.dedent("""
