@@ -8,6 +8,7 @@ from rnn.insight.neurons import FEATURES, activations, rank_units, top_contexts
 from rnn.viz.chars import colored_text_html
 from rnn.viz.insight import neuron_text_figure, unit_ranking_figure
 from ui.insight import PLOT_CONFIG, analysis_ids, clean_text_input, dropped_warning, require_trained
+from ui.intervention import show_intervention
 from ui.state import get_trainer
 from ui.widgets import page_setup
 
@@ -75,3 +76,5 @@ for col, highest, title in ((hi, True, "Most positive"), (lo, False, "Most negat
             body = colored_text_html(snippet, c["context_values"], mark=len(c["left"]), line_breaks=False)
             st.markdown(f'<div style="margin-bottom:6px"><code>{c["activation"]:+.3f}</code> {body}</div>',
                         unsafe_allow_html=True)
+
+show_intervention(trainer, unit)

@@ -71,22 +71,30 @@ def warm_state(params, vocab: Vocab, prime: str, h=None):
 
 
 def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | None = None,
-                prime: str = "", seed: int | None = 0, h=None) -> list[str]:
+                prime: str = "", seed: int | None = 0, h=None, clamp: dict[int, float] | None = None) -> list[str]:
     """One continuation of `prime` per temperature, each `length` characters (prime not included).
 
     `h` (H,) is the state to start from (zeros by default; for the models of rnn/cells their state (S,)); a
-    trainer passes its carried state.
+    trainer passes its carried state. `clamp` {unit: value} holds hidden units of the vanilla RNN at a value
+    from the first generated character on (an intervention, rnn/insight/intervention.py); the same seed draws
+    the same random numbers with or without it, so the texts differ only where the clamp changed the model.
     """
     temps = [check_temperature(t) for t in temperatures]
     _check_length_and_top_k(length, top_k)
     rng = np.random.default_rng(seed)
     plain = cells.is_plain(params)  # the vanilla RNN; other models step through rnn/cells
+    if clamp and not plain:
+        raise ValueError("holding a hidden unit works on the vanilla RNN only")
+    units, values = (list(clamp), list(clamp.values())) if clamp else ([], [])
     if plain:
         Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
     Why, by = params["Why"], params["by"]
     h0, logits0 = warm_state(params, vocab, prime, h)
     S, V = len(temps), vocab.size
     h = np.tile(h0, (S, 1))  # one row per stream
+    if units:
+        h[:, units] = values
+        logits0 = h[0] @ Why.T + by
     logits = np.tile(logits0, (S, 1))
     greedy = np.array([t == 0 for t in temps])
     inv_t = np.array([1.0 / t if t > 0 else 1.0 for t in temps])[:, None]
@@ -104,6 +112,8 @@ def sample_many(params, vocab: Vocab, length: int, temperatures, top_k: int | No
             out[:, i] = ix
             if plain:
                 h = np.tanh(Wxh[:, ix].T + h @ Whh.T + bh)  # h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)
+                if units:
+                    h[:, units] = values  # the intervention: these units say `values`, whatever they computed
                 logits = h @ Why.T + by  # y_t = Why h_t + by
             else:  # one step of the LSTM, GRU or stack: its new state, then y_t = Why h_t + by from its top layer
                 h = cells.forward(params, ix[:, None], h)[2]

@@ -70,13 +70,33 @@ def chart_specs(at):
 def test_neurons_page(docs_trainer):
     at = ok(app("5_Neurons.py", docs_trainer))
     assert len(at.get("plotly_chart")) == 2
-    assert len(html_bodies(at)) == 12  # six strongest and six weakest contexts, as coloured HTML
+    assert len(html_bodies(at)) == 12 + 2  # six strongest and six weakest contexts, then the two intervention texts
     first = at.number_input[0]
     assert first.label == "Hidden unit"
     ok(first.set_value(5).run())
     assert any("Unit 5" in s for s in chart_specs(at))
     ok(at.text_area[0].set_value("the <script>x</script> and ~~~").run())
     assert any("never seen" in w.value for w in at.warning)
+
+
+def test_neurons_page_holds_a_unit_and_compares_the_two_texts(docs_trainer):
+    import html
+
+    from rnn.insight.intervention import clamp_unit
+
+    at = ok(app("5_Neurons.py", docs_trainer))
+    unit = int(at.number_input[0].value)
+    for value in (0.0, 1.0, -1.0):
+        ok(at.slider(key="clamp_value").set_value(value).run())
+        want = clamp_unit(docs_trainer.params, docs_trainer.vocab, unit, value, h=docs_trainer.h[0])
+        free, held = html_bodies(at)[-2:]
+        agree = min(want.agree_for, 600)
+        for block, text in ((free, want.free), (held, want.clamped)):
+            assert html.escape(text[:agree]) in block and html.escape(text[agree:600]) in block
+        assert want.free != want.clamped  # this trained unit changes what the model writes
+        table = at.dataframe[-1].value
+        assert list(table["change"]) == [r["change"] for r in want.count_changes()]
+        assert f"held at {value:+.1f}" in " ".join(m.value for m in at.markdown)
 
 
 def test_surprise_page(docs_trainer):
