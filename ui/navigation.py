@@ -30,6 +30,7 @@ ICONS = {
     "Gradient check": ":material/fact_check:",
     "Runs": ":material/bar_chart:",
     "Samples over training": ":material/history_edu:",
+    "Guessing game": ":material/sports_esports:",
 }
 _TOUR = {
     "Data": "choose a built-in text, paste your own or upload a .txt file",

@@ -219,10 +219,47 @@ def test_samples_page_without_samples_records_one():
     assert any(m.label == "Novel share" for m in at.metric)
 
 
+def test_guessing_game_plays_a_round_against_the_model(docs_trainer):
+    import html
+
+    from rnn.insight.guessing import ROUND, shannon_bounds
+
+    at = ok(app("12_Guessing_game.py", docs_trainer))
+    game = at.session_state["guessing_game"]
+    answer, vocab = game.passage.answer, docs_trainer.vocab
+    assert html.escape(game.passage.context) in html_bodies(at)[0]
+
+    def type_guess(char):
+        at.text_input(key="guessing_input").input(char)
+        return ok(next(b for b in at.button if b.label == "Guess").click().run())
+
+    type_guess("€")  # not one of the model's characters
+    assert any("never seen" in c.value for c in at.caption) and game.tries == [] and game.wrong == []
+    wrong = next(c for c in vocab.chars if c != answer[0] and not c.isspace())
+    type_guess(wrong)
+    assert any("Not that one" in c.value for c in at.caption) and game.wrong == [wrong]
+    ok(next(b for b in at.button if b.label == "Show me this one").click().run())
+    assert game.tries == [vocab.size]
+    for char in answer[1:]:
+        label = {" ": "Guess a space ␣", "\n": "Guess a new line ↵"}.get(char)
+        if label:
+            ok(next(b for b in at.button if b.label == label).click().run())
+        else:
+            type_guess(char)
+    assert game.done and game.tries == [vocab.size] + [1] * (ROUND - 1)
+    assert any("Round over" in s.value for s in at.success) and not any(b.label == "Guess" for b in at.button)
+    metrics = {m.label: m.value for m in at.metric}
+    lower, upper = shannon_bounds(game.passage.model_guesses)
+    assert metrics["The model: bits per character"] == f"{lower:.2f} to {upper:.2f}"
+    assert len(at.dataframe[-1].value) == ROUND
+    ok(next(b for b in at.button if b.label == "New passage").click().run())
+    assert at.session_state["guessing_game"].tries == [] and not at.metric
+
+
 # ------------------------------------------------------------------------------------------------ escaping
 
 INSIGHT_PAGES = ["5_Neurons.py", "6_Surprise.py", "7_Training_health.py", "8_BPTT_walkthrough.py",
-                 "9_Gradient_check.py", "11_Samples_over_training.py"]
+                 "9_Gradient_check.py", "11_Samples_over_training.py", "12_Guessing_game.py"]
 
 
 @pytest.mark.parametrize("page", INSIGHT_PAGES)

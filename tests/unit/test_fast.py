@@ -96,7 +96,8 @@ def test_float32_logit_floor_changes_nothing_visible():
     f, p = both(forward, params, inputs, h_prev)
     with np.errstate(divide="ignore"):
         assert (np.log(p.probs) < fast.LOGIT_FLOOR - 10).any()  # the floor is in play
-    assert np.abs(f.probs - p.probs).max() <= 1e-6
+    # logits 60x the usual size carry 60x the rounding: 1e-6 held on one CPU, 1.01e-6 on another
+    assert np.abs(f.probs - p.probs).max() <= 1e-5
     targets = p.probs.argmax(axis=-1)  # likely characters, so the loss is finite in both
     (loss_f, grads_f, _), (loss_p, grads_p, _) = both(loss_and_grads, params, inputs, targets, h_prev)
     assert rel_err(loss_f, loss_p) <= 1e-5
