@@ -20,14 +20,19 @@ INPUT = "guessing_input"
 
 
 def new_round(trainer: Trainer) -> None:
+    """Another passage; the score so far is kept (a new game when the model's characters changed)."""
     ids, _ = analysis_ids(trainer, 20_000)
-    passage = pick_passage(trainer.params, trainer.vocab, ids, np.random.default_rng())
-    st.session_state[KEY] = Game(passage, trainer.vocab.size)
+    passage = pick_passage(trainer.params, trainer.vocab, ids, np.random.default_rng(), h0=trainer.h[0])
+    game = st.session_state.get(KEY)
+    if game is None or game.vocab_size != trainer.vocab.size:
+        st.session_state[KEY] = Game(passage, trainer.vocab.size)
+    else:
+        game.new_passage(passage)
     st.session_state[FEEDBACK] = ""
 
 
 def current_round(trainer: Trainer) -> Game:
-    """This visitor's round; a new one when there is none or the model's characters changed."""
+    """This visitor's game; a new one when there is none or the model's characters changed."""
     game = st.session_state.get(KEY)
     if game is None or game.vocab_size != trainer.vocab.size:
         new_round(trainer)
@@ -62,7 +67,8 @@ def show_round(game: Game, trainer: Trainer) -> None:
                 "you have found. The bar is where the next character goes.")
     text_block(game.revealed + ("" if game.done else "▌"), prime=game.passage.context, height=150)
     if game.done:
-        st.success("Round over. Compare your score with the model's below.", icon=":material/flag:")
+        st.success("Passage done. Compare your score with the model's below, or play another passage.",
+                   icon=":material/flag:")
     else:
         with st.form("guess_form", clear_on_submit=True, border=False):
             field, button = st.columns([4, 1], vertical_alignment="bottom")
@@ -78,30 +84,31 @@ def show_round(game: Game, trainer: Trainer) -> None:
         st.caption(st.session_state[FEEDBACK])
 
 
-def _bits(bounds: tuple[float, float]) -> str:
-    lower, upper = bounds
-    return "n/a" if math.isnan(upper) else f"{lower:.2f} to {upper:.2f}"
-
-
 def show_scores(game: Game) -> None:
     s = game.scores()
-    if not s["characters"]:
+    n = s["characters"]
+    if not n:
         return
     st.subheader("You and the model, on the same characters")
     you, model, ce = st.columns(3)
-    you.metric("You: bits per character", _bits(s["you"]), help="Shannon's bounds from how many guesses each "
-               "character took you (1951). Lower is better.")
-    model.metric("The model: bits per character", _bits(s["model"]), help="The same bounds from the model's "
+    you.metric("You: bits per character", f"{s['you']:.2f}", help="Shannon's estimate (1951) from how many "
+               "guesses each character took you: the entropy of your guess counts. Lower is better.")
+    model.metric("The model: bits per character", f"{s['model']:.2f}", help="The same estimate from the model's "
                  "guesses: its characters in order of probability.")
     ce.metric("The model's loss, in bits", f"{s['model_cross_entropy']:.2f}",
               help="-log2 p(character), averaged: the model's cross-entropy on these characters, what training "
                    "lowers. Divide by 1.44 for nats, the unit of the Train page.")
-    st.caption(f"Right at the first guess: you {s['you_first_try']} of {s['characters']}, the model "
-               f"{s['model_first_try']}. With {ROUND} characters the bounds are rough; play a few rounds.")
-    n = s["characters"]
-    st.dataframe([{"character": visible_char(c), "your guesses": t, "model's guesses": g,
-                   "model's probability": round(2 ** -b, 3)}
-                  for c, t, g, b in zip(game.passage.answer[:n], game.tries, game.passage.model_guesses[:n],
-                                        game.passage.model_bits[:n], strict=True)],
-                 hide_index=True)
-    st.caption(LEGEND)
+    chars = "character" if n == 1 else "characters"
+    st.caption(f"Over the {n} {chars} you have played on this page. From {n} characters the estimate is at "
+               f"most log2 {n} = {math.log2(n):.1f} bits, so it reads low until about 100. Right at the first "
+               f"guess: you {s['you_first_try']}, the model {s['model_first_try']}; guesses per character: you "
+               f"{s['you_mean_guesses']:.1f}, the model {s['model_mean_guesses']:.1f}.")
+    p, k = game.passage, game.position
+    if k:
+        st.markdown("**This passage**")
+        st.dataframe([{"character": visible_char(c), "your guesses": t, "model's guesses": g,
+                       "model's probability": f"{2 ** -b:.3f}"}
+                      for c, t, g, b in zip(p.answer[:k], game.tries, p.model_guesses[:k], p.model_bits[:k],
+                                            strict=True)],
+                     hide_index=True)
+        st.caption(LEGEND)

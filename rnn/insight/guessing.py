@@ -1,10 +1,11 @@
 """The guessing game: you against the model on the next characters of a held-out passage.
 
-Shannon (1951) measured English this way: a person guesses the next character until right, and the number of
-guesses each character needs bounds the bits per character. If q_i is the fraction of characters that took i
-guesses, the entropy lies between  sum_i i (q_i - q_{i+1}) log2 i  and  -sum_i q_i log2 q_i.
-The model plays the same game on the same characters: its guesses are its characters in order of probability,
-so its count is 1 + the rank of the true character. Its actual cross-entropy, -log2 p(char), is shown too.
+Shannon (1951) measured English this way: a person guesses the next character until right. The guess counts
+hold the whole text (whoever knows the guesser can recover it from them), so their entropy bounds the bits per
+character: with q_i the fraction of characters that took i guesses, at most -sum_i q_i log2 q_i. The model plays
+the same game on the same characters: its guesses are its characters in order of probability, so its count is
+1 + the rank of the true character. Its actual cross-entropy, -log2 p(char), is shown beside it.
+(Shannon's matching lower bound assumes q_i falls with i, which a few dozen characters do not give.)
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ class Passage:
     model_bits: tuple[float, ...]  # -log2 p(character) under the model
 
 
-def pick_passage(params, vocab, ids, rng: np.random.Generator, length: int = ROUND) -> Passage:
-    """A random passage of `length` characters from `ids` (held-out text), with the model's guesses on it."""
+def pick_passage(params, vocab, ids, rng: np.random.Generator, length: int = ROUND, h0=None) -> Passage:
+    """A random passage of `length` characters from `ids` (held-out text), with the model's guesses on it.
+    The model reads WARMUP characters before it from state h0 (pass the trainer's carried state: from zeros an
+    early model can stay lost for hundreds of characters)."""
     text = vocab.decode(ids)
     if len(text) < length + 2:
         raise ValueError(f"the text is too short for a round of {length} characters")
     warm = min(WARMUP, len(text) - length - 1)
     start = int(rng.integers(warm, len(text) - length + 1))
-    s = surprise(params, vocab, text[start - warm:start + length], top_k=vocab.size)
+    s = surprise(params, vocab, text[start - warm:start + length], h0=h0, top_k=vocab.size)
     answer = text[start:start + length]
     ranked = s.top_chars[-length:]  # every character, most likely first, at each answer position
     guesses = tuple(row.index(c) + 1 for row, c in zip(ranked, answer, strict=True))
@@ -45,26 +48,26 @@ def pick_passage(params, vocab, ids, rng: np.random.Generator, length: int = ROU
     return Passage(text[max(0, start - CONTEXT):start], answer, guesses, bits)
 
 
-def shannon_bounds(guesses) -> tuple[float, float]:
-    """Shannon's lower and upper bounds on bits per character from how many guesses each character took."""
+def shannon_estimate(guesses) -> float:
+    """Shannon's upper bound on bits per character, -sum_i q_i log2 q_i, from how many guesses each character
+    took. From n characters it is at most log2 n: it reads low until about a hundred have been played."""
     n = len(guesses)
     if not n:
-        return float("nan"), float("nan")
-    counts = Counter(guesses)
-    q = [counts.get(i, 0) / n for i in range(1, max(counts) + 2)]  # q[i - 1] = fraction needing i guesses
-    upper = -sum(p * math.log2(p) for p in q if p > 0)
-    lower = sum(i * (q[i - 1] - q[i]) * math.log2(i) for i in range(1, len(q)))
-    return lower, upper
+        return float("nan")
+    return -sum(c / n * math.log2(c / n) for c in Counter(guesses).values()) + 0.0  # + 0.0: never -0.0
 
 
 @dataclass
 class Game:
-    """One round: the player guesses the next character until right, then moves on."""
+    """Rounds of the game: the player guesses the next character of a passage until right, then moves on. The
+    score pools every character played in every round, so it settles as the player goes on."""
 
     passage: Passage
     vocab_size: int
-    tries: list[int] = field(default_factory=list)  # guesses each finished character took
+    tries: list[int] = field(default_factory=list)  # guesses each finished character of this passage took
     wrong: list[str] = field(default_factory=list)  # wrong guesses at the current character
+    played: list[tuple[int, int, float]] = field(default_factory=list)  # every finished character of every
+    # passage: (the player's guesses, the model's guesses, the model's bits)
 
     @property
     def position(self) -> int:
@@ -78,16 +81,27 @@ class Game:
     def revealed(self) -> str:
         return self.passage.answer[:self.position]
 
+    def new_passage(self, passage: Passage) -> None:
+        self.passage, self.tries, self.wrong = passage, [], []
+
+    def _finish(self, guesses: int) -> None:
+        p, i = self.passage, self.position
+        self.played.append((guesses, p.model_guesses[i], p.model_bits[i]))
+        self.tries.append(guesses)
+        self.wrong = []
+
+    def _check_open(self) -> None:
+        if self.done:
+            raise ValueError("this passage is over: start a new one")
+
     def guess(self, char: str) -> bool:
         """One guess at the current character; True if right (the game moves on). A repeated wrong guess
         is not counted again."""
-        if self.done:
-            raise ValueError("this round is over: start a new one")
+        self._check_open()
         if len(char) != 1:
             raise ValueError("guess one character at a time")
         if char == self.passage.answer[self.position]:
-            self.tries.append(len(self.wrong) + 1)
-            self.wrong = []
+            self._finish(len(self.wrong) + 1)
             return True
         if char not in self.wrong:
             self.wrong.append(char)
@@ -95,17 +109,18 @@ class Game:
 
     def give_up(self) -> str:
         """Show the current character; it counts as the most guesses possible (every character tried)."""
-        if self.done:
-            raise ValueError("this round is over: start a new one")
+        self._check_open()
         char = self.passage.answer[self.position]
-        self.tries.append(self.vocab_size)
-        self.wrong = []
+        self._finish(self.vocab_size)
         return char
 
     def scores(self) -> dict:
-        """Bits per character so far, the player's and the model's, on the same finished characters."""
-        n = self.position
-        model = self.passage.model_guesses[:n]
-        return {"characters": n, "you": shannon_bounds(self.tries), "model": shannon_bounds(model),
-                "model_cross_entropy": float(np.mean(self.passage.model_bits[:n])) if n else float("nan"),
-                "you_first_try": sum(t == 1 for t in self.tries), "model_first_try": sum(g == 1 for g in model)}
+        """Bits per character over every character played, the player's and the model's."""
+        yours = [y for y, _, _ in self.played]
+        model = [m for _, m, _ in self.played]
+        n = len(self.played)
+        return {"characters": n, "you": shannon_estimate(yours), "model": shannon_estimate(model),
+                "model_cross_entropy": float(np.mean([b for _, _, b in self.played])) if n else float("nan"),
+                "you_first_try": yours.count(1), "model_first_try": model.count(1),
+                "you_mean_guesses": float(np.mean(yours)) if n else float("nan"),
+                "model_mean_guesses": float(np.mean(model)) if n else float("nan")}

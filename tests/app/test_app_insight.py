@@ -222,7 +222,7 @@ def test_samples_page_without_samples_records_one():
 def test_guessing_game_plays_a_round_against_the_model(docs_trainer):
     import html
 
-    from rnn.insight.guessing import ROUND, shannon_bounds
+    from rnn.insight.guessing import ROUND, shannon_estimate
 
     at = ok(app("12_Guessing_game.py", docs_trainer))
     game = at.session_state["guessing_game"]
@@ -247,13 +247,14 @@ def test_guessing_game_plays_a_round_against_the_model(docs_trainer):
         else:
             type_guess(char)
     assert game.done and game.tries == [vocab.size] + [1] * (ROUND - 1)
-    assert any("Round over" in s.value for s in at.success) and not any(b.label == "Guess" for b in at.button)
+    assert any("Passage done" in s.value for s in at.success) and not any(b.label == "Guess" for b in at.button)
     metrics = {m.label: m.value for m in at.metric}
-    lower, upper = shannon_bounds(game.passage.model_guesses)
-    assert metrics["The model: bits per character"] == f"{lower:.2f} to {upper:.2f}"
+    assert metrics["The model: bits per character"] == f"{shannon_estimate(game.passage.model_guesses):.2f}"
+    assert metrics["You: bits per character"] == f"{shannon_estimate(game.tries):.2f}"
     assert len(at.dataframe[-1].value) == ROUND
     ok(next(b for b in at.button if b.label == "New passage").click().run())
-    assert at.session_state["guessing_game"].tries == [] and not at.metric
+    assert at.session_state["guessing_game"].tries == [] and len(game.played) == ROUND  # the score is kept
+    assert any(f"the {ROUND} characters you have played" in c.value for c in at.caption)
 
 
 # ------------------------------------------------------------------------------------------------ escaping
