@@ -10,6 +10,7 @@ import streamlit as st
 from rnn.corpus import BUILTINS
 from rnn.viz.user_text import markdown_literal
 from ui.navigation import HOME, app_pages, icon_for
+from ui.starters import show_starter_message, starter_buttons
 from ui.state import get_trainer
 from ui.widgets import ICONS, fmt_int, loss_text, page_setup
 
@@ -47,6 +48,11 @@ def home() -> None:
         st.switch_page("pages/2_Train.py")
     if buttons.button("Choose a text", icon=icon_for("Data"), key="home_data"):
         st.switch_page("pages/1_Data.py")
+
+    st.markdown("**Or start from a model trained in advance** (it replaces the current one; every page then shows "
+                "what a trained network does):")
+    show_starter_message()
+    starter_buttons("home")
 
     st.subheader("A short tour")
     for path, label, icon, what in app_pages():

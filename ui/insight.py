@@ -6,6 +6,7 @@ import streamlit as st
 
 from rnn.train import Trainer
 from rnn.viz.user_text import markdown_literal
+from ui.starters import show_starter_message, starter_buttons
 
 PLOT_CONFIG = {"displaylogo": False}
 
@@ -20,10 +21,12 @@ def analysis_ids(trainer: Trainer, max_chars: int):
 
 
 def require_trained(trainer: Trainer, what: str) -> None:
-    """A hint on an untrained model: the views work, but show noise."""
+    """A hint on an untrained model (the views work, but show noise), with a trained model one click away."""
+    show_starter_message()
     if trainer.iteration == 0:
         st.info(f"The model is untrained, so {what} shows random weights. Train a few hundred steps on the "
-                "**Train** page first, then come back.", icon=":material/info:")
+                "**Train** page first and come back, or open a model trained in advance:", icon=":material/info:")
+        starter_buttons("require_trained")
 
 
 def clean_text_input(trainer: Trainer, text: str) -> tuple[str, list[str]]:

@@ -79,6 +79,13 @@ def test_console_script_trains(installed):
     assert 0 < summary["train_loss"] < 10
 
 
+def test_the_starter_models_are_installed_with_the_engine(installed):
+    bin_dir, elsewhere, env = installed
+    probe = ("from rnn.starters import STARTERS, load_starter, path; t = load_starter('brackets');"
+             "print(path('brackets').parent.parent.name, t.iteration == STARTERS['brackets'].steps)")
+    assert run([bin_dir / "python", "-c", probe], elsewhere, env).split() == ["rnn", "True"]
+
+
 def test_only_the_engine_is_installed(installed):
     """`rnn` is imported from the venv (not the checkout); ui/, pages/ and dashboard.py are not part of it."""
     bin_dir, elsewhere, env = installed
