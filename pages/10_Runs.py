@@ -19,6 +19,7 @@ from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from rnn.viz.user_text import markdown_literal
 from ui import sweeps
 from ui.checkpoint import dashboard_refusal
+from ui.gallery import gallery_button
 from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_labels, model_text, setting_text
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
 from ui.widgets import page_setup
@@ -52,6 +53,9 @@ by_id = {r.id: r for r in runs}
 if live().note.startswith("warning"):
     st.warning("This session's training is not being recorded: "
                f"{markdown_literal(live().note.removeprefix('warning: '))}")
+
+gallery_button(SELECTED)
+
 
 # ------------------------------------------------------------------ table
 def _label(run_id, status: bool = False) -> str:

@@ -353,3 +353,20 @@ def test_finished_sweep_runs_join_compare(home):
     chosen = at.multiselect(key="runs_selected").value
     assert set(swept) <= set(chosen) and set(earlier) <= set(chosen)  # added, nothing dropped
     assert len(loss_chart(at)["data"]) == 7
+
+
+def test_the_gallery_loads_once_into_your_runs_and_is_overlaid(home):
+    from rnn.gallery import TAG, VARIANTS
+
+    seed_run(home, 0.1, name="server run")  # the server's, to show the selection is the gallery's alone
+    at = open_page()
+    ok_click = next(b for b in at.button if b.label == "Load the hyperparameter gallery").click().run()
+    assert not ok_click.exception
+    gallery_runs = [r for r in RunStore(home).list_runs() if TAG in r.tags]
+    assert len(gallery_runs) == len(VARIANTS)
+    assert {r.owner for r in gallery_runs} == {at.session_state["model_id"]}  # yours, private
+    assert sorted(at.multiselect(key="runs_selected").value) == sorted(r.id for r in gallery_runs)
+    assert len(loss_chart(at)["data"]) == len(VARIANTS)
+    assert any("gallery's 7 runs" in s.value for s in at.success)
+    next(b for b in at.button if b.label == "Load the hyperparameter gallery").click().run()
+    assert len([r for r in RunStore(home).list_runs() if TAG in r.tags]) == len(VARIANTS)  # not twice
