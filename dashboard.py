@@ -48,6 +48,8 @@ def home() -> None:
         st.switch_page("pages/2_Train.py")
     if buttons.button("Choose a text", icon=icon_for("Data"), key="home_data"):
         st.switch_page("pages/1_Data.py")
+    if buttons.button("Follow the lessons", icon=icon_for("Lessons"), key="home_lessons"):
+        st.switch_page("pages/13_Lessons.py")
 
     st.markdown("**Or start from a model trained in advance** (it replaces the current one; every page then shows "
                 "what a trained network does):")

@@ -31,6 +31,7 @@ ICONS = {
     "Runs": ":material/bar_chart:",
     "Samples over training": ":material/history_edu:",
     "Guessing game": ":material/sports_esports:",
+    "Lessons": ":material/school:",
 }
 _TOUR = {
     "Data": "choose a built-in text, paste your own or upload a .txt file",

@@ -32,6 +32,9 @@ def page_setup(title: str, icon: str | None = None, *, show_progress: bool = Tru
     if notice:
         st.info(notice, icon=ICONS["info"])
     sidebar_status(show_progress=show_progress)
+    from ui.lessons import lesson_sidebar  # here: ui.lessons opens starters, which use this module's helpers
+
+    lesson_sidebar(title)
     notice = ignored_notice()  # a shared link with values the app cannot use: say so once
     if notice:
         st.warning(notice, icon=ICONS["warning"])

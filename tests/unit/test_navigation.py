@@ -8,7 +8,7 @@ def test_every_page_file_is_listed_in_number_order():
     pages = app_pages()
     assert [p.label for p in pages][:4] == ["Data", "Train", "Hidden states", "Sample"]
     assert [p.path for p in pages][:2] == ["pages/1_Data.py", "pages/2_Train.py"]
-    assert [p.label for p in pages][-3:] == ["Runs", "Samples over training", "Guessing game"]  # 10-12 after 9
+    assert [p.label for p in pages][-4:] == ["Runs", "Samples over training", "Guessing game", "Lessons"]  # 10-13
     assert HOME not in [p.label for p in pages]
     assert all(p.what for p in pages), [p.label for p in pages if not p.what]
 
