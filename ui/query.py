@@ -24,6 +24,7 @@ import streamlit as st
 
 from rnn.config import SETTINGS, TrainConfig
 from rnn.corpus import BUILTINS
+from ui import presenter
 
 CORPUS_PARAM = "corpus"
 MODEL_PARAM = "model"
@@ -146,12 +147,13 @@ def settings_link(config: TrainConfig, corpus_name: str | None) -> str:
         base = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else "Train"
     except Exception:  # outside a browser session (AppTest, bare script): a relative link
         base = "Train"
-    return f"{base}?{urlencode(encode(config, corpus_name))}"
+    return f"{base}?{urlencode({**encode(config, corpus_name), **presenter.url_params()})}"
 
 
 def sync_url(config: TrainConfig, corpus_name: str | None, model_id: str) -> None:
     """Put the model's id and settings in the URL (only when they changed, to avoid needless browser updates)."""
-    want = {MODEL_PARAM: model_id, **encode(config, corpus_name)}
-    current = {k: st.query_params.get(k) for k in [MODEL_PARAM, CORPUS_PARAM, *(s.url for s in IN_URL)]}
+    want = {MODEL_PARAM: model_id, **encode(config, corpus_name), **presenter.url_params()}
+    current = {k: st.query_params.get(k) for k in [MODEL_PARAM, CORPUS_PARAM, presenter.PRESENT, presenter.HIDE,
+                                                   *(s.url for s in IN_URL)]}
     if {k: v for k, v in current.items() if v is not None} != want:
         st.query_params.from_dict(want)

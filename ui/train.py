@@ -246,7 +246,7 @@ def chart_every() -> float:
     return LIVE_EVERY * max(1, math.ceil(models_per_worker() - 1e-9))
 
 
-def figures(trainer: Trainer, running: bool):
+def figures(trainer: Trainer, running: bool, loss_height: int | None = None):
     """(loss figure, grad figure), rebuilt when the model has moved on, at most every chart_every() seconds
     while it trains. Between rebuilds the page sends the same figures again, which the browser does not
     redraw: a new figure costs it a whole new chart."""
@@ -254,17 +254,19 @@ def figures(trainer: Trainer, running: bool):
     baselines = baselines_for(trainer.corpus)
     ghost = ghost_for(trainer)
     key = (trainer, trainer.iteration, len(trainer.val_history), baselines is not None, id(ghost),
-           len(trainer.events), running)
+           len(trainer.events), loss_height, running)
     cached = ss.get(_FIGS)
     if cached is not None:
-        same_run = running and cached["key"][0] is trainer and cached["key"][-1]  # still training, same model
+        # still training, the same model at the same size
+        same_run = running and cached["key"][0] is trainer and cached["key"][-2:] == (loss_height, True)
         if cached["key"] == key or same_run and time.monotonic() - cached["built"] < chart_every():
             return cached["loss"], cached["grad"]
     h = history_arrays(trainer)
     # fewer points while running: the browser redraws these every second, on the same CPU on a laptop
     points = LIVE_POINTS if running else MAX_POINTS
     loss = loss_figure(h["loss"], h["smooth_loss"], trainer.val_history, trainer.vocab.size, baselines,
-                       max_points=points, x=h["step"], weights=h["weight"], events=trainer.events, ghost=ghost)
+                       max_points=points, x=h["step"], weights=h["weight"], events=trainer.events, ghost=ghost,
+                       **({"height": loss_height} if loss_height else {}))
     grad = grad_figure(h["grad_norm"], h["clipped"], max_points=points, x=h["step"], weights=h["weight"])
     ss[_FIGS] = {"key": key, "loss": loss, "grad": grad, "built": time.monotonic()}
     return loss, grad

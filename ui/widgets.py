@@ -9,7 +9,7 @@ import streamlit as st
 
 from rnn.evaluate import bits
 from rnn.viz.user_text import markdown_literal
-from ui import one_click
+from ui import one_click, presenter
 from ui.navigation import icon_for, leave_pages_folder_mode
 from ui.query import ignored_notice
 from ui.state import get_trainer, init_state, is_running, model_notice
@@ -26,8 +26,11 @@ def page_setup(title: str, icon: str | None = None, *, show_progress: bool = Tru
     Material icon from ui.navigation unless `icon` says otherwise."""
     one_click.install()  # a click is applied once, even when the browser sends it twice (ui/one_click.py)
     leave_pages_folder_mode()  # a fresh server's first deep link: rerun through dashboard.py's navigation
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon or icon_for(title), layout="wide")
+    presenter.read_url()  # first: a projector link opens with the sidebar folded away
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon or icon_for(title), layout="wide",
+                       initial_sidebar_state="collapsed" if presenter.presenting() else "auto")
     init_state()
+    presenter.setup()  # ?present=1 and ?hide=...: the projector view and lesson links (ui/presenter.py)
     notice = model_notice()
     if notice:
         st.info(notice, icon=ICONS["info"])

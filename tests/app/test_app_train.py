@@ -4,6 +4,7 @@ The model lives in a worker process (rnn/service): the tests read it through the
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -469,3 +470,23 @@ def test_the_checkpoint_file_name_has_the_iteration(at, monkeypatch):
     assert offered[-1] == "rnn-python-docs-h100-it10.npz" == checkpoint_filename(trainer(at))
     click(at, "tr_step1")
     assert offered[-1].endswith("-it11.npz")
+
+
+def test_presenter_mode_and_a_lesson_link_that_hides_controls():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "2_Train.py"), default_timeout=60)
+    at.query_params["present"] = "1"
+    at.query_params["hide"] = "optimizer,clip,nonsense"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.toggle(key="presenter_toggle").value is True
+    assert any("font-size: 125%" in h.proto.body for h in at.get("html"))
+    assert not at.title  # the sidebar names the page; its height goes to the chart
+    labels = {w.label for w in [*at.select_slider, *at.selectbox, *at.slider]}
+    assert "Learning rate" in labels and "Optimizer" not in labels and "Clip" not in labels
+    assert at.query_params["hide"] == "clip,optimizer" and at.query_params["present"] == "1"  # kept
+    at.sidebar.toggle(key="presenter_toggle").set_value(False).run()
+    assert not at.exception and [t.value for t in at.title] == ["Train"]
+    assert not any("font-size: 125%" in h.proto.body for h in at.get("html"))
+    assert "present" not in at.query_params
