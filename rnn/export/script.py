@@ -67,7 +67,7 @@ def script_refusal(config, events=()) -> str | None:
         model = f"a {layers}-layer {'vanilla RNN' if cell == 'rnn' else cell.upper()}"
         if dropout:
             model += f" with dropout {dropout:g}"
-        return (f"the standalone script is min-char-rnn's single-layer vanilla RNN without dropout, and this run is "
+        return (f"the script is min-char-rnn's single-layer vanilla RNN without dropout, and this run is "
                 f"{model}. Export a notebook instead (--to ipynb): it loads the checkpoint with rnn and works for "
                 "any model")
     if len(events) >= MAX_EVENTS:
