@@ -41,7 +41,7 @@ def checkpoint_download():
                        help="Everything needed to resume exactly: weights, optimizer memory, RNG, histories. The "
                             "file name says its iteration; while training runs the file holds the model at the "
                             "moment of the click, a few steps on (Pause first for an exact match).")
-    st.caption("Export: a standalone script that retrains it, or a notebook that draws it")
+    st.caption("Export: a script that retrains it, or a notebook that draws it")
     train_buttons(get_trainer(fresh=False), deferred_checkpoint())
 
 

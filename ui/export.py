@@ -49,8 +49,10 @@ def notebook_from_checkpoint(data: bytes, path_if_too_big: str) -> bytes:
     return notebook_bytes(checkpoint_path=path_if_too_big)
 
 
-def _buttons(prefix: str, refusal: str | None, script_data, script_name: str, notebook_data, notebook_name: str):
-    c1, c2 = st.columns(2)
+def _buttons(prefix: str, refusal: str | None, script_data, script_name: str, notebook_data, notebook_name: str,
+             stacked: bool = False):
+    """The two buttons: one above the other in a narrow column (Train), side by side otherwise (Runs)."""
+    c1, c2 = (st.container(), st.container()) if stacked else st.columns([1, 1, 2])[:2]
     c1.download_button("Script (.py)", data=script_data, file_name=script_name, mime=PY_MIME, on_click="ignore",
                        key=f"{prefix}_export_py", icon=":material/code:", width="stretch", disabled=bool(refusal),
                        help=SCRIPT_HELP)
@@ -68,7 +70,8 @@ def train_buttons(trainer: Trainer, checkpoint) -> None:
     ckpt_name = checkpoint_filename(trainer)
     _buttons("tr", script_refusal(trainer.config, trainer.events),
              lambda: script_from_checkpoint(checkpoint(), "a model of the RNN Lab dashboard", script_name),
-             script_name, lambda: notebook_from_checkpoint(checkpoint(), ckpt_name), notebook_filename(stem, it))
+             script_name, lambda: notebook_from_checkpoint(checkpoint(), ckpt_name), notebook_filename(stem, it),
+             stacked=True)
 
 
 def run_buttons(rec, config) -> None:
