@@ -33,11 +33,11 @@ def notebook_filename(stem: str, iteration: int) -> str:
     return f"rnn-{safe_stem(stem)}-it{iteration}.ipynb"
 
 
-def script_from_checkpoint(data: bytes, origin: str, filename: str) -> bytes:
-    """The script for a checkpoint's bytes. A refusal found only now (the page checked the config before) comes as a
-    script that says so and exits, so the click never ends in a traceback."""
+def script_from_checkpoint(checkpoint, origin: str, filename: str) -> bytes:
+    """The script for a checkpoint (its bytes or its path). A refusal found only now (the page checked the config
+    before) comes as a script that says so and exits, so the click never ends in a traceback."""
     try:
-        return script_text(load_checkpoint(data), origin=origin, filename=filename).encode("utf-8")
+        return script_text(load_checkpoint(checkpoint), origin=origin, filename=filename).encode("utf-8")
     except ExportError as exc:
         return f"raise SystemExit({str(exc)!r})\n".encode()
 
@@ -47,6 +47,14 @@ def notebook_from_checkpoint(data: bytes, path_if_too_big: str) -> bytes:
     if len(data) <= EMBED_MAX_BYTES:
         return notebook_bytes(checkpoint=data)
     return notebook_bytes(checkpoint_path=path_if_too_big)
+
+
+def notebook_from_file(path: str) -> bytes:
+    """The notebook for a checkpoint file: embedded when small enough (the file is read only then), else by path."""
+    if os.path.getsize(path) > EMBED_MAX_BYTES:
+        return notebook_bytes(checkpoint_path=os.path.abspath(path))
+    with open(path, "rb") as f:
+        return notebook_from_checkpoint(f.read(), os.path.abspath(path))
 
 
 def _buttons(prefix: str, refusal: str | None, script_data, script_name: str, notebook_data, notebook_name: str,
@@ -76,15 +84,9 @@ def train_buttons(trainer: Trainer, checkpoint) -> None:
 
 def run_buttons(rec, config) -> None:
     """The Runs page's export buttons for run `rec` (a RunRecord the visitor may see) with a stored checkpoint."""
-    path = rec.checkpoint
-
-    def read() -> bytes:
-        with open(path, "rb") as f:
-            return f.read()
-
+    path = rec.checkpoint  # load_checkpoint checks a file's size and entries before reading them
     stem = f"run{rec.id}-{rec.name}"
     script_name = script_filename(stem, rec.iterations or 0)
     _buttons("runs", script_refusal(config),
-             lambda: script_from_checkpoint(read(), f"run #{rec.id} of the RNN Lab run store", script_name),
-             script_name, lambda: notebook_from_checkpoint(read(), os.path.abspath(path)),
-             notebook_filename(stem, rec.iterations or 0))
+             lambda: script_from_checkpoint(path, f"run #{rec.id} of the RNN Lab run store", script_name),
+             script_name, lambda: notebook_from_file(path), notebook_filename(stem, rec.iterations or 0))

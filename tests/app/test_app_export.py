@@ -133,3 +133,14 @@ def test_runs_page_says_why_an_lstm_run_has_no_script(home, offered):
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_LAB_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+def test_a_big_checkpoint_is_referred_to_not_read_into_the_notebook(tmp_path, monkeypatch):
+    import ui.export as export
+
+    path = tmp_path / "big.npz"
+    path.write_bytes(b"\0" * 100)
+    monkeypatch.setattr(export, "EMBED_MAX_BYTES", 99)
+    monkeypatch.setattr(export, "open", None, raising=False)  # the file is never opened
+    nb = nbformat.reads(export.notebook_from_file(str(path)).decode("utf-8"), as_version=4)
+    assert repr(str(path)) in nb.cells[1].source
