@@ -190,20 +190,24 @@ with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if iteration % PRINT_EVERY == 0:
             print(f"iter {iteration}, smooth loss {smooth_loss:.6f} nats/char")
 
-text_out = "".join(ix_to_char[ix] for ix in sample(h[0].copy(), int(inputs[0, -1]) if ITERATIONS else 0, 200))
+# a sample from where training stopped: stream 0's state, fed the character after its last chunk
+start_ix = int(targets[0, -1]) if iteration else 0
+text_out = "".join(ix_to_char[ix] for ix in sample(h[0].copy(), start_ix, 200))
 print("----\\n" + text_out + "\\n----")
 print(json.dumps({"iterations": iteration, "smooth_loss": smooth_loss}))
 '''
 
 TANH = {
     "numpy": '''\
-tanh = np.tanh
+tanh = np.tanh  # the hidden units' nonlinearity
+
 ''',
     "exp": '''\
 def tanh(x):
     """tanh(x) as 1 - 2 / (exp(2x) + 1): the engine's form for big float64 batches (B*H >= 1024), faster than
     np.tanh there and within 4e-16 of it. Kept here so that this run's numbers are the engine's to the last bit."""
     return 1.0 - 2.0 / (np.exp(x * 2.0) + 1.0)
+
 ''',
 }
 

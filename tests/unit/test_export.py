@@ -224,6 +224,23 @@ def test_cli_refusals_are_one_line_and_exit_1(tmp_path, capsys):
     assert main(["export", "--to", "py", "-o", str(out)]) == 2  # neither CKPT nor --run
 
 
+def test_train_json_and_the_exported_script_report_the_same_smooth_loss(tmp_path):
+    """The brief's end-to-end: `train --json` reports smooth_loss; the script exported from its checkpoint prints
+    the same number in its last line."""
+    ckpt = tmp_path / "m.npz"
+    out = subprocess.run([sys.executable, "-m", "rnn", "train", "--builtin", "zen", "--hidden", "16", "--batch", "2",
+                          "--steps", "150", "--json", "--no-record", "--out", str(ckpt)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert main(["export", str(ckpt), "--to", "py", "-o", str(tmp_path / "m.py")]) == 0
+    got = run_script((tmp_path / "m.py").read_text(encoding="utf-8"), tmp_path, "m.py")
+    diff = abs(got["smooth_loss"] - summary["smooth_loss"])
+    print(f"\nEXPORT-DIFF | train --json (CLI), B=2 zen, then export | 150 | {summary['smooth_loss']!r} | "
+          f"{got['smooth_loss']!r} | {diff:.3g}")
+    assert got["iterations"] == summary["iterations"] == 150 and diff <= TOLERANCE
+
+
 def test_cli_writes_to_stdout_with_dash(ckpt):
     _, path = ckpt
     out = subprocess.run([sys.executable, "-m", "rnn", "export", str(path), "--to", "py", "-o", "-"],
