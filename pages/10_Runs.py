@@ -19,6 +19,7 @@ from rnn.viz.runs import X_AXES, loss_curves, parallel_coordinates, val_curves
 from rnn.viz.user_text import markdown_literal
 from ui import sweeps
 from ui.checkpoint import dashboard_refusal
+from ui.export import run_buttons
 from ui.gallery import gallery_button
 from ui.runs_table import BEST_CAPTION, best_per_corpus, corpora_count, corpus_labels, model_text, setting_text
 from ui.state import attach_to, command, get_corpus, live, model_id, set_trainer, visible_models
@@ -202,6 +203,9 @@ else:
         c1.caption("No checkpoint stored for this run (it is still running, or was killed).")
     elif refusal and not live_model:
         c1.caption(f"Not openable here: {refusal}.")
+    if rec.checkpoint:
+        st.caption(f"Export run #{rec.id}: a standalone script that retrains it, or a notebook that draws it")
+        run_buttons(rec, TrainConfig.from_dict(rec.config))
     confirm = c3.checkbox("Yes, delete it", key=f"confirm_delete_{rec.id}", disabled=not mine)
     if c2.button("Delete run", disabled=not (confirm and mine), type="secondary"):
         try:

@@ -13,6 +13,7 @@ from rnn.viz.user_text import markdown_literal
 from ui import presenter
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
+from ui.export import train_buttons
 from ui.loss_words import loss_in_words
 from ui.query import settings_link, sync_url
 from ui.state import builtin_name, get_trainer, live, model_id
@@ -43,6 +44,8 @@ def checkpoint_download():
                        help="Everything needed to resume exactly: weights, optimizer memory, RNG, histories. The "
                             "file name says its iteration; while training runs the file holds the model at the "
                             "moment of the click, a few steps on (Pause first for an exact match).")
+    st.caption("Export: a script that retrains it, or a notebook that draws it")
+    train_buttons(get_trainer(fresh=False), deferred_checkpoint())
 
 
 if presenting:

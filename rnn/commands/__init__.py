@@ -1,5 +1,5 @@
 """Subcommands of `python -m rnn`. Each module has add_parser(subparsers) and run(args) -> int."""
 
-from . import bench, gradcheck, runs, sample, sweep, train
+from . import bench, export, gradcheck, runs, sample, sweep, train
 
-COMMANDS = [train, sample, bench, gradcheck, runs, sweep]
+COMMANDS = [train, sample, export, bench, gradcheck, runs, sweep]
