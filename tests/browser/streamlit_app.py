@@ -241,7 +241,9 @@ def parse_int(text: str) -> int:
 
 
 def button(page: Page, name: str) -> Locator:
-    return page.get_by_role("button", name=name, exact=True)
+    """A button by its label. A keyboard shortcut may follow it in the accessible name (the Train page's
+    "Step 1 Shortcut S"): the label must match exactly up to there."""
+    return page.get_by_role("button", name=re.compile(rf"^{re.escape(name)}(?: Shortcut \S+)?$"))
 
 
 def chart(page: Page, key: str) -> Locator:
