@@ -12,6 +12,7 @@ from rnn.recent_loss import RECENT_STEPS
 from rnn.viz.user_text import markdown_literal
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
+from ui.live_chart import live_chart
 from ui.loss_words import loss_in_words
 from ui.query import settings_link, sync_url
 from ui.state import builtin_name, get_trainer, live, model_id
@@ -142,10 +143,11 @@ def live_view():
                   icon=":material/restart_alt:", width="stretch")
     draw_metrics(trainer)
     loss_fig, grad_fig = tr.figures(trainer, running)
-    st.plotly_chart(loss_fig, key="loss_chart", config={"displaylogo": False})
+    # redrawn in place (ui/live_chart.py): a tooltip, a zoom or a legend click survives the redraws
+    live_chart(loss_fig, key="loss_chart")
     g, s = st.columns([1, 1])
     with g:
-        st.plotly_chart(grad_fig, key="grad_chart", config={"displaylogo": False})
+        live_chart(grad_fig, key="grad_chart")
     with s:
         it, text = record.sample or (0, "")
         st.caption("Latest sample")
