@@ -49,19 +49,17 @@ function themeLayout(div) {
   const legend = cssColor(probe, text, 0.9)
   probe.remove()
   const font = v("--st-font") || "sans-serif"
-  const axis = {
-    gridcolor: grid, zerolinecolor: grid, tickcolor: grid, linecolor: grid,
-    tickfont: { color: muted, size: 12 }, title: { font: { color: muted, size: 14 } },
-    minor: { gridcolor: grid }, automargin: true,
-  }
+  const axis = (standoff) => ({
+    gridcolor: grid, zerolinecolor: grid, tickcolor: grid, minor: { gridcolor: grid }, automargin: true,
+    tickfont: { color: muted, size: 12 }, title: { font: { color: muted, size: 14 }, standoff },
+  })
   return {
     font: { color: muted, family: font, size: 12 },
-    paper_bgcolor: bg, plot_bgcolor: bg,
-    xaxis: { ...axis, showgrid: false, zeroline: false },
-    yaxis: { ...axis, ticklabelposition: "outside" },
+    paper_bgcolor: bg, plot_bgcolor: bg, margin: { pad: 8 },
+    xaxis: { ...axis(20), showgrid: false, zeroline: false },
+    yaxis: { ...axis(24), ticklabelposition: "outside" },
     legend: { font: { color: legend }, bordercolor: "rgba(0,0,0,0)", borderwidth: 0 },
     hoverlabel: { bgcolor: bg, bordercolor: border, font: { color: text, family: font, size: 12 } },
-    modebar: { bgcolor: "rgba(0,0,0,0)", color: muted, activecolor: text },
   }
 }
 
@@ -101,7 +99,7 @@ async function draw(chart) {
   const { layout } = data.figure
   div.style.height = `${layout.height}px` // before the first draw too: nothing below the chart jumps
   await Plotly.react(div, data.figure.data, { ...layout, template: { layout: template }, autosize: true },
-    { modeBarButtonsToRemove: ["lasso2d", "select2d"], ...data.config })
+    { showSendToCloud: false, modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"], ...data.config })
   chart.drawn = data
   chart.theme = theme
 }
