@@ -5,6 +5,8 @@ at each redraw.)"""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 from streamlit_app import (
     RERUN_TIMEOUT_MS,
@@ -110,4 +112,30 @@ def test_tooltip_zoom_and_legend_survive_live_redraws(page: Page, app_url):
     finally:
         if button(page, "Pause").count():  # leave the model paused: the other tests share these two cores
             click_and_wait(page, button(page, "Pause"), fragment=True)
+    assert_no_exception(page)
+
+
+_COLORS = """() => { const gd = document.querySelector('.st-key-loss_chart .js-plotly-plot');
+    const app = document.querySelector('[data-testid="stApp"]');
+    return gd && gd._fullLayout ? [gd._fullLayout.paper_bgcolor, getComputedStyle(app).backgroundColor] : null }"""
+
+
+def _same_colour(plotly: str, css: str) -> bool:
+    """'rgba(23, 22, 20, 1)' (Plotly's) against 'rgb(23, 22, 20)' (the page's)."""
+    return re.findall(r"[\d.]+", plotly)[:3] == re.findall(r"[\d.]+", css)[:3]
+
+
+def test_the_live_chart_follows_the_light_and_dark_theme(page: Page, app_url):
+    """The chart's background is the page's, and changes with it (Streamlit follows the system's colour scheme)."""
+    page.emulate_media(color_scheme="light")
+    open_app(page, app_url)
+    go_to(page, "Train")
+    step(page, "Step 1", 1)
+    light = page.wait_for_function(_COLORS, timeout=RERUN_TIMEOUT_MS).json_value()
+    assert _same_colour(*light), light
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function(f"() => {{ const c = ({_COLORS})(); return c && c[0] !== {light[0]!r}; }}",
+                           timeout=RERUN_TIMEOUT_MS)
+    dark = page.evaluate(_COLORS)
+    assert _same_colour(*dark) and dark[0] != light[0], (light, dark)
     assert_no_exception(page)
