@@ -14,11 +14,12 @@ function loadPlotly(src) {
     plotlyLoading = new Promise((resolve, reject) => {
       const script = document.createElement("script")
       script.src = src
-      script.onload = () => resolve(window.Plotly)
-      script.onerror = () => {
-        plotlyLoading = null
+      const failed = () => {
+        plotlyLoading = null // the next redraw tries again
         reject(new Error(`plotly.js could not be loaded from ${src}`))
       }
+      script.onload = () => (window.Plotly ? resolve(window.Plotly) : failed())
+      script.onerror = failed
       document.head.appendChild(script)
     })
   }
@@ -71,9 +72,10 @@ function mount(parent) {
   box.setAttribute("data-testid", "rnnLiveChart")
   const div = document.createElement("div")
   div.style.width = "100%"
-  box.appendChild(div)
+  const note = document.createElement("div") // says why, when the chart cannot be drawn
+  box.append(div, note)
   parent.appendChild(box)
-  const chart = { div, latest: null, drawn: null, theme: "", queue: Promise.resolve() }
+  const chart = { div, note, latest: null, drawn: null, theme: "", queue: Promise.resolve() }
   // Plotly sizes itself to the div once; follow the column's width from then on.
   chart.resize = new ResizeObserver(() => {
     if (chart.drawn && window.Plotly) window.Plotly.Plots.resize(div)
@@ -95,19 +97,18 @@ async function draw(chart) {
   const template = themeLayout(div)
   const theme = JSON.stringify(template)
   if (data === chart.drawn && theme === chart.theme) return // drawn already (a later call caught up)
-  const Plotly = await loadPlotly(data.plotly)
   const { layout } = data.figure
-  div.style.height = `${layout.height}px` // before the first draw too: nothing below the chart jumps
+  div.style.height = `${layout.height}px` // while plotly.js loads too: nothing below the chart jumps
+  const Plotly = await loadPlotly(data.plotly)
   await Plotly.react(div, data.figure.data, { ...layout, template: { layout: template }, autosize: true },
     { showSendToCloud: false, modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"], ...data.config })
   chart.drawn = data
   chart.theme = theme
+  chart.note.textContent = ""
 }
 
 function showError(chart, error) {
-  const note = document.createElement("div")
-  note.textContent = `This chart could not be drawn: ${error.message}`
-  chart.div.replaceChildren(note)
+  chart.note.textContent = `This chart could not be drawn: ${error.message}`
 }
 
 export function render({ data, parentElement }) {
