@@ -14,6 +14,7 @@ from ui import presenter
 from ui.baselines import baselines_for
 from ui.checkpoint import apply_checkpoint, checkpoint_filename, deferred_checkpoint
 from ui.export import train_buttons
+from ui.live_chart import live_chart
 from ui.loss_words import loss_in_words
 from ui.query import settings_link, sync_url
 from ui.state import builtin_name, get_trainer, live, model_id
@@ -172,21 +173,23 @@ def live_view():
     loss_fig, grad_fig = tr.figures(trainer, running, loss_height=PRESENTER_CHART_HEIGHT if presenting else None)
     it, text = record.sample or (0, "")
     sample_caption = f"iteration {fmt_int(it)} · temperature 1.0 · from the model's carried hidden state"
+    # the charts are redrawn in place (ui/live_chart.py): a tooltip, a zoom or a legend click survives the redraws
     if presenting:  # on a projector: the loss chart and the latest sample side by side, the rest below
         chart, sample_col = st.columns([5, 2])
-        chart.plotly_chart(loss_fig, key="loss_chart", config={"displaylogo": False})
+        with chart:
+            live_chart(loss_fig, key="loss_chart")
         with sample_col:
             st.caption("Latest sample")
             text_block(text or "(no sample yet: train a few steps)", height=PRESENTER_CHART_HEIGHT - 60)
             st.caption(sample_caption)
         draw_loss_words(trainer)
-        st.plotly_chart(grad_fig, key="grad_chart", config={"displaylogo": False})
+        live_chart(grad_fig, key="grad_chart")
         return
     draw_loss_words(trainer)
-    st.plotly_chart(loss_fig, key="loss_chart", config={"displaylogo": False})
+    live_chart(loss_fig, key="loss_chart")
     g, s = st.columns([1, 1])
     with g:
-        st.plotly_chart(grad_fig, key="grad_chart", config={"displaylogo": False})
+        live_chart(grad_fig, key="grad_chart")
     with s:
         st.caption("Latest sample")
         text_block(text or "(no sample yet: train a few steps)", height=230)

@@ -2,6 +2,7 @@
 
     python scripts/screenshots.py                # docs/screenshots/*.png, python-docs corpus, 300 steps
     python scripts/screenshots.py --steps 500 --out /tmp/shots
+    python scripts/screenshots.py --pages Train --live --theme dark --width 1280 --height 720 --out /tmp/shots
 
 Starts `streamlit run dashboard.py` on a free port (RNN_LAB_HOME in a temp dir), trains the default corpus with
 "Step 100" clicks, then visits every page in the sidebar and saves one full-page PNG per page. Needs Debian's
@@ -49,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots", help="folder for the PNGs")
     ap.add_argument("--steps", type=int, default=300, help="training iterations before the pictures (x100)")
     ap.add_argument("--width", type=int, default=1400, help="viewport width in CSS pixels")
+    ap.add_argument("--height", type=int, default=1000, help="viewport height in CSS pixels")
     ap.add_argument("--max-height", type=int, default=4000, help="tallest screenshot, in CSS pixels")
+    ap.add_argument("--theme", choices=["light", "dark"], help="Streamlit's light or dark theme (default: its own)")
+    ap.add_argument("--live", action="store_true", help="take the pictures while the model trains live (Run)")
     ap.add_argument("--pages", nargs="*", help="only these page titles (as in the sidebar), e.g. Train Sample")
     ap.add_argument("--sweep-seconds", type=float, default=0,
                     help="first record a small learning-rate sweep (seconds per run) for the Runs page")
@@ -65,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
                         "--hidden", "64", "--seconds", str(args.sweep_seconds), "--workers", "2", "--name", "lr sweep"],
                        cwd=REPO, env={**os.environ, "RNN_LAB_HOME": home}, check=True, stdout=subprocess.DEVNULL)
     # toolbarMode minimal hides the developer menu and the Deploy button, which mean nothing to a reader.
-    with running_app(home, extra_args=["--client.toolbarMode", "minimal"]) as url, sync_playwright() as pw:
+    extra = ["--client.toolbarMode", "minimal"] + (["--theme.base", args.theme] if args.theme else [])
+    with running_app(home, extra_args=extra) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": args.width, "height": 1000})
+        page = browser.new_page(viewport={"width": args.width, "height": args.height})
         open_app(page, url)
 
         go_to(page, "Train")
@@ -77,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             click_and_wait(page, button(page, "Step 100"), fragment=True)
             expect(iteration).not_to_have_text(before, timeout=RERUN_TIMEOUT_MS)
         print(f"trained to iteration {iteration.inner_text()}")
+        if args.live:  # the pictures show the model training (the live view redraws every second)
+            click_and_wait(page, button(page, "Run"), fragment=True)
 
         titles = page_titles(page)
         failed: list[str] = []

@@ -43,3 +43,38 @@ def shown(markdown_source: str) -> str:
     import re
 
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown_source)
+
+
+def _decoded(value):
+    """A live chart's JSON with Plotly's typed arrays ({"dtype", "bdata", "shape"}) as lists of numbers."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]).newbyteorder("<"))
+        shape = value.get("shape")
+        return (a.reshape([int(n) for n in shape.split(",")]) if shape else a).tolist()
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+def live_chart_payloads(app) -> list[str]:
+    """The JSON each live chart (ui/live_chart.py) sends the browser this run, in page order."""
+    return [c.proto.json for c in app.get("bidi_component") if c.proto.component_name == "rnn_lab.live_chart"]
+
+
+def live_charts(app) -> list[dict]:
+    """The figures the live charts (ui/live_chart.py, the Train page's loss and gradient charts) draw, in page
+    order: {"key", "data", "layout", "config"}, typed arrays decoded to lists, as st.plotly_chart's spec reads."""
+    import json
+
+    charts = [c for c in app.get("bidi_component") if c.proto.component_name == "rnn_lab.live_chart"]
+    out = []
+    for c in charts:
+        payload = json.loads(c.proto.json)
+        out.append({"key": c.key, **_decoded(payload["figure"]), "config": payload["config"]})
+    return out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_helpers import shown
+from model_helpers import live_chart_payloads, live_charts, shown
 from streamlit.testing.v1 import AppTest
 
 from rnn.checkpoint import checkpoint_bytes
@@ -79,8 +79,9 @@ def test_defaults_render_controls_charts_and_sample(at):
     assert at.radio(key="tr_dtype").label == "Dtype"
     assert at.file_uploader(key="tr_upload").label == "Upload checkpoint (.npz)"
     assert any(c.value == "Latest sample" for c in at.caption)
-    keys = {c.proto.id for c in at.get("plotly_chart")}
-    assert len(at.get("plotly_chart")) == 2 and len(keys) == 2
+    charts = live_charts(at)  # drawn in place while training (ui/live_chart.py), not with st.plotly_chart
+    assert [c["key"] for c in charts] == ["loss_chart", "grad_chart"] and not at.get("plotly_chart")
+    assert [c["layout"]["height"] for c in charts] == [380, 280]  # the heights st.plotly_chart gave them
     assert metric(at, "Iteration") == "0"
     assert running(at) is False
     assert at.query_params["model"] == at.session_state["model_id"]  # the link reopens this model
@@ -129,7 +130,7 @@ def test_charts_redraw_less_often_when_models_share_a_worker(at, monkeypatch):
     import ui.train
 
     def specs():
-        return [c.proto.spec for c in at.get("plotly_chart")]
+        return live_chart_payloads(at)
 
     monkeypatch.setattr(ui.train, "models_per_worker", lambda: 4.0)  # a class: 8 models on 2 cores
     click(at, "tr_run")
@@ -396,9 +397,7 @@ def test_the_headline_loss_follows_step_mode_on_hello():
 
 
 def chart(app, i):
-    import json
-
-    return json.loads(app.get("plotly_chart")[i].proto.spec)
+    return live_charts(app)[i]
 
 
 def test_reset_asks_first_and_says_where_the_model_is_kept(at):

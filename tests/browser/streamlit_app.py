@@ -247,8 +247,9 @@ def button(page: Page, name: str) -> Locator:
 
 
 def chart(page: Page, key: str) -> Locator:
-    """A Plotly chart by its Streamlit key (the element gets the class st-key-<key>)."""
-    return page.locator(f".st-key-{key}").get_by_test_id("stPlotlyChart")
+    """A Plotly chart by its Streamlit key (the element gets the class st-key-<key>): st.plotly_chart's, or a
+    live chart redrawn in place (ui/live_chart.py, the Train page's). Either holds Plotly's .js-plotly-plot."""
+    return page.locator(f".st-key-{key}").locator('[data-testid="stPlotlyChart"], [data-testid="rnnLiveChart"]')
 
 
 def select_option(page: Page, label: str, option: str) -> None:
