@@ -144,8 +144,10 @@ def test_thread_count_does_not_change_the_numbers():
     assert one.threads.plan() == ONE and two.threads.plan() == (2, 2)
     one.step(6)
     two.step(6)
-    np.testing.assert_allclose(two.flat_params, one.flat_params, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(two.h, one.h, rtol=1e-12, atol=1e-15)
+    # Not bit for bit everywhere: a BLAS may split a product's sums differently on two threads (identical with
+    # numpy 2.4's OpenBLAS on this CPU, 6e-12 apart after 6 steps with numpy 2.0's, the floors' venv)
+    np.testing.assert_allclose(two.flat_params, one.flat_params, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(two.h, one.h, rtol=1e-9, atol=1e-10)
 
 
 def test_exact_resume_with_two_threads():
