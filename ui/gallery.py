@@ -8,6 +8,7 @@ from rnn.gallery import STEPS, VARIANTS, load_gallery
 from rnn.runs.store import RunStore, RunStoreError
 from rnn.viz.user_text import markdown_literal
 from ui.state import model_id
+from ui.widgets import show_outcome
 
 _MESSAGE = "_gallery_message"
 
@@ -28,7 +29,4 @@ def gallery_button(selected_key: str) -> None:
               help=f"{len(VARIANTS)} runs recorded in advance ({STEPS} steps each on python-docs): learning rate "
                    "too low, about right and too high; hidden size small and large; sequence length short and "
                    "long. They are added to your runs once and overlaid in the comparison.")
-    outcome = st.session_state.pop(_MESSAGE, None)
-    if outcome:
-        ok, message = outcome
-        (st.success if ok else st.error)(message, icon=":material/check_circle:" if ok else ":material/error:")
+    show_outcome(_MESSAGE)

@@ -10,6 +10,7 @@ from rnn.train import Trainer
 from ui.navigation import app_pages
 from ui.starters import open_starter
 from ui.state import builtin_corpus, default_config, get_trainer, set_trainer
+from ui.widgets import show_outcome
 
 KEY = "lesson_progress"
 LESSONS_PAGE = "pages/13_Lessons.py"
@@ -51,7 +52,7 @@ def start(index: int) -> None:
     runs before the script, where st.switch_page is not allowed)."""
     error = set_scene(index)
     if error:
-        st.session_state[_ERROR] = error
+        st.session_state[_ERROR] = (False, error)
     else:
         st.session_state[_GOTO] = page_path(STEPS[index].scene.page)
 
@@ -71,9 +72,7 @@ def lesson_sidebar(page: str) -> None:
         st.switch_page(goto)
     if not started():
         return
-    error = st.session_state.pop(_ERROR, None)
-    if error:
-        st.error(error, icon=":material/error:")
+    show_outcome(_ERROR)
     p = progress()
     p.opened(page)
     done = p.check(get_trainer(fresh=False))

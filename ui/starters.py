@@ -9,7 +9,7 @@ from rnn.checkpoint import CheckpointError
 from rnn.starters import STARTERS, load_starter
 from ui.checkpoint import dashboard_refusal
 from ui.state import set_trainer
-from ui.widgets import ICONS, fmt_int
+from ui.widgets import fmt_int, show_outcome
 
 _MESSAGE = "_starter_message"  # the outcome of the last button, shown once on the next run
 
@@ -34,11 +34,8 @@ def _open(name: str) -> None:
 
 
 def show_starter_message() -> None:
-    """What the last starter button did, once (its own key: no other page's message shows up here)."""
-    outcome = st.session_state.pop(_MESSAGE, None)
-    if outcome:
-        ok, message = outcome
-        (st.success if ok else st.error)(message, icon=ICONS["success" if ok else "error"])
+    """What the last starter button did, once."""
+    show_outcome(_MESSAGE)
 
 
 def starter_buttons(key: str) -> None:

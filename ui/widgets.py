@@ -123,6 +123,15 @@ def pop_flash(keep_seconds: float = 0.0) -> tuple[str, str] | None:
     return kind, message
 
 
+def show_outcome(key: str) -> None:
+    """Once: the (ok, message) a button's callback left in session state under `key`, as success or error. Its
+    own key, unlike flash(), so a message never shows up on a page other than the button's."""
+    outcome = st.session_state.pop(key, None)
+    if outcome:
+        ok, message = outcome
+        (st.success if ok else st.error)(message, icon=ICONS["success" if ok else "error"])
+
+
 def show_flash() -> None:
     kind, message = pop_flash() or (None, None)
     if kind in ICONS:
