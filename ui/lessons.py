@@ -13,7 +13,6 @@ from ui.state import builtin_corpus, default_config, get_trainer, set_trainer
 from ui.widgets import show_outcome
 
 KEY = "lesson_progress"
-LESSONS_PAGE = "pages/13_Lessons.py"
 
 
 def progress() -> Progress:
@@ -29,7 +28,7 @@ def page_path(label: str) -> str:
 
 
 def set_scene(index: int) -> str | None:
-    """Make step `index` current with its model; returns an error message, or None and the page to open."""
+    """Make step `index` current with its model; returns an error message, or None when it is set."""
     step = STEPS[index]
     scene = step.scene
     if scene.starter:
@@ -87,4 +86,4 @@ def lesson_sidebar(page: str) -> None:
         else:
             row.button("Check", key="lesson_check_sidebar", help="Look again whether the step is done.")
         if page != "Lessons" and row.button("All steps", key="lesson_all_sidebar"):
-            st.switch_page(LESSONS_PAGE)
+            st.switch_page(page_path("Lessons"))
